@@ -31,3 +31,19 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
     }
     return { host: match[1].replace(/^\[|\]$/g, ""), port };
 }
+
+/**
+ * Runs `use` with a fresh client and closes it afterwards, so a provider method leaves no gRPC channel open to keep
+ * the provider process alive.
+ */
+export async function withKmsClient<T>(
+    endpoint: string | undefined,
+    use: (client: KeyManagementServiceClient) => Promise<T>,
+): Promise<T> {
+    const client = createKmsClient(endpoint);
+    try {
+        return await use(client);
+    } finally {
+        await client.close();
+    }
+}

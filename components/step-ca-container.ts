@@ -1,0 +1,123 @@
+import * as net from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { CONTAINER_LAYOUT } from "./step-ca-layout";
+
+/** The image's `step` user, which runs step-ca and must read its files. */
+const STEP_USER = "1000";
+
+/** Inputs of {@link StepCaContainer}. */
+export interface StepCaContainerArgs {
+    /** Pinned smallstep/step-ca image reference. */
+    image: pulumi.Input<string>;
+    /** Port step-ca listens on inside the container and is published on. */
+    port: pulumi.Input<number>;
+    /** The CA's DNS names; the health check reaches step-ca through one of them. */
+    dnsNames: pulumi.Input<pulumi.Input<string>[]>;
+    caJson: pulumi.Input<string>;
+    defaultsJson: pulumi.Input<string>;
+    rootCertPem: pulumi.Input<string>;
+    intermediateCertPem: pulumi.Input<string>;
+    /** Service-account JSON key, base64 (secret). */
+    kmsCredentialsJsonBase64: pulumi.Input<string>;
+    /** step-ca's password file content (secret). */
+    password: pulumi.Input<string>;
+}
+
+/**
+ * step-ca in Docker. Files travel through the Docker API as uploads (nothing secret is written to the Pulumi
+ * host's disk); uploads are immutable in the Docker provider, so a new intermediate or config replaces the
+ * container, deleting the old one first because both would claim the same name and host port. The database
+ * lives on a named volume that outlives replacements.
+ */
+export class StepCaContainer extends pulumi.ComponentResource {
+    readonly image: docker.RemoteImage;
+    readonly volume: docker.Volume;
+    readonly container: docker.Container;
+
+    constructor(name: string, args: StepCaContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stepca:docker:StepCaContainer", name, {}, opts);
+        const dockerName = `${pulumi.getProject()}-${pulumi.getStack()}`;
+
+        this.image = new docker.RemoteImage(name, { name: args.image, keepLocally: true }, { parent: this });
+        this.volume = new docker.Volume(name, { name: `${dockerName}-data` }, { parent: this });
+
+        const paths = CONTAINER_LAYOUT;
+        const upload = (file: string, content: pulumi.Input<string>, permissions: string) => ({
+            file,
+            content,
+            owner: STEP_USER,
+            group: STEP_USER,
+            permissions,
+        });
+        const health = pulumi.all([args.dnsNames, args.port]).apply(([dnsNames, port]) => healthCheck(dnsNames, port));
+
+        this.container = new docker.Container(
+            name,
+            {
+                name: dockerName,
+                image: this.image.imageId,
+                command: ["step-ca", "--password-file", paths.password, paths.caJson],
+                // step-ca >= 0.27 fails to start with Cloud KMS unless HOME is writable (Google auth library).
+                envs: [`HOME=${paths.stepPath}`, `STEPPATH=${paths.stepPath}`],
+                volumes: [{ volumeName: this.volume.name, containerPath: paths.stepPath }],
+                uploads: [
+                    upload(paths.caJson, args.caJson, "0444"),
+                    upload(paths.defaultsJson, args.defaultsJson, "0444"),
+                    upload(paths.rootCert, args.rootCertPem, "0444"),
+                    upload(paths.intermediateCert, args.intermediateCertPem, "0444"),
+                    upload(paths.password, pulumi.secret(args.password), "0400"),
+                    {
+                        file: paths.kmsCredentials,
+                        contentBase64: pulumi.secret(args.kmsCredentialsJsonBase64),
+                        owner: STEP_USER,
+                        group: STEP_USER,
+                        permissions: "0400",
+                    },
+                ],
+                ports: [{ internal: args.port, external: args.port }],
+                hosts: health.hosts,
+                healthcheck: {
+                    tests: health.tests,
+                    interval: "10s",
+                    timeout: "5s",
+                    startPeriod: "10s",
+                    retries: 5,
+                },
+                restart: "unless-stopped",
+                // `pulumi up` fails unless step-ca becomes healthy, e.g. with a key it may not use.
+                wait: true,
+                waitTimeout: 180,
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+
+        this.registerOutputs({ containerName: this.container.name });
+    }
+}
+
+/**
+ * `step ca health` against the CA's own TLS name. A DNS name is pointed at the loopback inside the container,
+ * so the check needs no outside DNS and still verifies the served certificate.
+ */
+export function healthCheck(
+    dnsNames: readonly string[],
+    port: number,
+): { tests: string[]; hosts: { host: string; ip: string }[] } {
+    const dnsName = dnsNames.find((n) => net.isIP(n) === 0);
+    const host = dnsName ?? dnsNames.find((n) => n === "127.0.0.1" || n === "::1") ?? dnsNames[0];
+    const urlHost = net.isIPv6(host) ? `[${host}]` : host;
+    return {
+        tests: [
+            "CMD",
+            "step",
+            "ca",
+            "health",
+            "--ca-url",
+            `https://${urlHost}:${port}`,
+            "--root",
+            CONTAINER_LAYOUT.rootCert,
+        ],
+        hosts: dnsName ? [{ host: dnsName, ip: "127.0.0.1" }] : [],
+    };
+}

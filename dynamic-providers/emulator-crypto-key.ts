@@ -1,0 +1,133 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { protos } from "@google-cloud/kms";
+import { withKmsClient } from "../lib/kms-client";
+
+type KmsCryptoKey = protos.google.cloud.kms.v1.ICryptoKey;
+
+/** Inputs of {@link EmulatorCryptoKey}. */
+export interface EmulatorCryptoKeyArgs {
+    /** `host:port` of the KMS emulator. */
+    kmsEndpoint: pulumi.Input<string>;
+    /** Full key ring name, `projects/P/locations/L/keyRings/R`. */
+    keyRing: pulumi.Input<string>;
+    /** The crypto key ID (last part of its name). */
+    cryptoKeyId: pulumi.Input<string>;
+    /** Cloud KMS algorithm name, e.g. `EC_SIGN_P256_SHA256`. */
+    algorithm: pulumi.Input<string>;
+    protectionLevel: pulumi.Input<string>;
+    /** Seconds as Cloud KMS writes durations, e.g. `"86400s"`. */
+    destroyScheduledDuration: pulumi.Input<string>;
+    labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+interface CryptoKeyInputs {
+    kmsEndpoint: string;
+    keyRing: string;
+    cryptoKeyId: string;
+    algorithm: string;
+    protectionLevel: string;
+    destroyScheduledDuration: string;
+    labels?: Record<string, string>;
+}
+
+interface CryptoKeyOutputs extends CryptoKeyInputs {
+    /** `…/cryptoKeys/K`. */
+    name: string;
+    /** The version created with the key, `…/cryptoKeyVersions/1`: the one the CA signs with. */
+    keyVersion: string;
+}
+
+/** Everything fixed when a key is created; changing any of it needs a new key. */
+const IMMUTABLE = ["keyRing", "cryptoKeyId", "algorithm", "protectionLevel", "destroyScheduledDuration"] as const;
+
+/**
+ * Asymmetric-signing keys on the local KMS emulator, created through the real Cloud KMS client.
+ *
+ * `delete` destroys every version still alive, as the GCP provider's deletionPolicy DELETE does; the key itself,
+ * as in Cloud KMS, stays.
+ */
+export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKeyInputs, CryptoKeyOutputs> = {
+    async check(_olds, news) {
+        return /^\d+(\.\d{1,9})?s$/.test(news.destroyScheduledDuration)
+            ? { inputs: news }
+            : { failures: [{ property: "destroyScheduledDuration", reason: 'must be seconds such as "86400s"' }] };
+    },
+
+    async create(inputs) {
+        const [seconds, fraction = ""] = inputs.destroyScheduledDuration.slice(0, -1).split(".");
+        const cryptoKey = {
+            purpose: "ASYMMETRIC_SIGN",
+            versionTemplate: { algorithm: inputs.algorithm, protectionLevel: inputs.protectionLevel },
+            destroyScheduledDuration: { seconds, nanos: Number(fraction.padEnd(9, "0")) },
+            labels: inputs.labels ?? {},
+        } as KmsCryptoKey;
+        const [key] = await withKmsClient(inputs.kmsEndpoint, (client) =>
+            client.createCryptoKey({ parent: inputs.keyRing, cryptoKeyId: inputs.cryptoKeyId, cryptoKey }),
+        );
+        const name = key.name as string;
+        return { id: name, outs: { ...inputs, name, keyVersion: `${name}/cryptoKeyVersions/1` } };
+    },
+
+    async read(id, props) {
+        if (!props) {
+            throw new Error("EmulatorCryptoKey cannot be imported");
+        }
+        try {
+            await withKmsClient(props.kmsEndpoint, (client) => client.getCryptoKey({ name: id }));
+            return { id, props };
+        } catch (error) {
+            // NOT_FOUND: the emulator lost its state; report the key gone so `up` recreates it.
+            if ((error as { code?: number }).code === 5) {
+                return {};
+            }
+            throw error;
+        }
+    },
+
+    async diff(_id, olds, news) {
+        const replaces = IMMUTABLE.filter((k) => olds[k] !== news[k]);
+        const changed =
+            olds.kmsEndpoint !== news.kmsEndpoint || JSON.stringify(olds.labels ?? {}) !== JSON.stringify(news.labels ?? {});
+        return { changes: replaces.length > 0 || changed, replaces };
+    },
+
+    async update(_id, olds, news) {
+        await withKmsClient(news.kmsEndpoint, (client) =>
+            client.updateCryptoKey({
+                cryptoKey: { name: olds.name, labels: news.labels ?? {} },
+                updateMask: { paths: ["labels"] },
+            }),
+        );
+        return { outs: { ...olds, ...news } };
+    },
+
+    async delete(_id, props) {
+        await withKmsClient(props.kmsEndpoint, async (client) => {
+            const [versions] = await client.listCryptoKeyVersions({ parent: props.name });
+            for (const version of versions) {
+                if (version.state !== "DESTROYED" && version.state !== "DESTROY_SCHEDULED") {
+                    await client.destroyCryptoKeyVersion({ name: version.name });
+                }
+            }
+        });
+    },
+};
+
+/** An asymmetric-signing key on the local KMS emulator (local mode's stand-in for `gcp.kms.CryptoKey`). */
+export class EmulatorCryptoKey extends pulumi.dynamic.Resource {
+    /** Full resource name, `projects/P/locations/L/keyRings/R/cryptoKeys/K`. */
+    declare readonly name: pulumi.Output<string>;
+    /** Full name of the key's first version, the one the CA uses. */
+    declare readonly keyVersion: pulumi.Output<string>;
+
+    constructor(name: string, args: EmulatorCryptoKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            emulatorCryptoKeyProvider,
+            name,
+            { name: undefined, keyVersion: undefined, ...args },
+            opts,
+            "stepca",
+            "EmulatorCryptoKey",
+        );
+    }
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    type StepCaPaths,
+    type StepCaSettings,
+    defaultCaUrl,
+    renderCaJson,
+    renderDefaultsJson,
+    stepCaSettingsProblems,
+} from "../lib/ca-json";
+import { certificateFingerprint } from "../lib/fingerprint";
+import { type JwkProvisioner, createJwkProvisioner, generateProvisionerPassword } from "../lib/jwk-provisioner";
+import { changedKeys, containsUnknown, unknownKeys } from "./provider-inputs";
+
+export interface StepCaConfigArgs {
+    /** Full `projects/…/cryptoKeyVersions/N` name of the intermediate key; ca.json `key`. */
+    readonly intermediateKeyVersion: pulumi.Input<string>;
+    /** The root certificate, for the fingerprint in defaults.json. */
+    readonly rootCertPem: pulumi.Input<string>;
+    /** Names (and IPs) in the CA's TLS certificate; the first is the default CA URL host. */
+    readonly dnsNames: pulumi.Input<pulumi.Input<string>[]>;
+    /** Listen address with port; default ":9000". */
+    readonly address?: pulumi.Input<string>;
+    /** defaults.json `ca-url`; default `https://<dnsNames[0]>:<port>`. */
+    readonly caUrl?: pulumi.Input<string>;
+    /** Name of the JWK provisioner; default "admin". */
+    readonly provisionerName?: pulumi.Input<string>;
+    /** Password encrypting the provisioner key (pass a secret); generated once when omitted. */
+    readonly provisionerPassword?: pulumi.Input<string>;
+    /** File locations; default the smallstep/step-ca container layout. `kmsCredentialsFile: null` = ADC. */
+    readonly paths?: pulumi.Input<{ readonly [K in keyof StepCaPaths]?: pulumi.Input<StepCaPaths[K]> }>;
+    /** step-ca log format; default "text". */
+    readonly logFormat?: pulumi.Input<"text" | "json">;
+}
+
+/** The provider's inputs, as Pulumi hands them over once resolved. */
+export interface StepCaConfigInputs {
+    readonly intermediateKeyVersion: string;
+    readonly rootCertPem: string;
+    readonly dnsNames: string[];
+    readonly address?: string;
+    readonly caUrl?: string;
+    readonly provisionerName?: string;
+    readonly provisionerPassword?: string;
+    readonly paths?: Partial<StepCaPaths>;
+    readonly logFormat?: "text" | "json";
+}
+
+export interface StepCaConfigState extends StepCaConfigInputs {
+    readonly caJson: string;
+    readonly defaultsJson: string;
+    /** Secret. The given password, or the one generated at create. */
+    readonly provisionerPassword: string;
+    readonly provisionerKid: string;
+    /** Root fingerprint, lowercase hex SHA-256. */
+    readonly fingerprint: string;
+    /** The resolved CA URL. */
+    readonly caUrl: string;
+    /** The provisioner as written into ca.json (its key encrypted); kept so re-renders reuse it. */
+    readonly provisioner: JwkProvisioner;
+}
+
+const DEFAULT_ADDRESS = ":9000";
+const DEFAULT_PROVISIONER_NAME = "admin";
+/** Inputs that only change the rendered files; the provisioner survives them. */
+const RENDER_KEYS = ["intermediateKeyVersion", "rootCertPem", "dnsNames", "address", "caUrl", "paths", "logFormat"];
+
+function settingsOf(inputs: StepCaConfigInputs): StepCaSettings {
+    return {
+        intermediateKeyVersion: inputs.intermediateKeyVersion,
+        address: inputs.address ?? DEFAULT_ADDRESS,
+        dnsNames: inputs.dnsNames,
+        paths: inputs.paths,
+        logFormat: inputs.logFormat,
+    };
+}
+
+/** A new provisioner is needed when its name changes or a different password is given. */
+function provisionerChanged(olds: StepCaConfigState, news: StepCaConfigInputs): boolean {
+    const nameChanged = (news.provisionerName ?? DEFAULT_PROVISIONER_NAME) !== olds.provisioner.name;
+    const passwordChanged = news.provisionerPassword !== undefined && news.provisionerPassword !== olds.provisionerPassword;
+    return nameChanged || passwordChanged;
+}
+
+function resolvedCaUrl(inputs: StepCaConfigInputs): string {
+    return inputs.caUrl ?? defaultCaUrl(inputs.dnsNames[0], inputs.address ?? DEFAULT_ADDRESS);
+}
+
+function render(inputs: StepCaConfigInputs, provisioner: JwkProvisioner, password: string): StepCaConfigState {
+    const settings = settingsOf(inputs);
+    const fingerprint = certificateFingerprint(inputs.rootCertPem);
+    const caUrl = resolvedCaUrl(inputs);
+    return {
+        ...inputs,
+        caJson: renderCaJson(settings, provisioner),
+        defaultsJson: renderDefaultsJson({ caUrl, fingerprint, paths: inputs.paths }),
+        provisionerPassword: password,
+        provisionerKid: provisioner.key.kid,
+        fingerprint,
+        caUrl,
+        provisioner,
+    };
+}
+
+function inputsOf(props: StepCaConfigInputs): StepCaConfigInputs {
+    const { intermediateKeyVersion, rootCertPem, dnsNames, address, caUrl, provisionerName } = props;
+    const { provisionerPassword, paths, logFormat } = props;
+    const all = { intermediateKeyVersion, rootCertPem, dnsNames, address, caUrl, provisionerName, provisionerPassword, paths, logFormat };
+    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as unknown as StepCaConfigInputs;
+}
+
+/**
+ * Renders ca.json and defaults.json. The JWK provisioner is generated once and kept in state (its JWE has a random
+ * salt and IV, so re-encrypting would change ca.json on every run); it is regenerated only when the provisioner name
+ * or a given password changes. Makes no KMS calls.
+ */
+export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: unknown, news: StepCaConfigInputs) {
+        const keys = ["intermediateKeyVersion", "address", "dnsNames", "paths"];
+        const unknown = unknownKeys(news, keys);
+        const failures = unknown.size > 0 ? [] : stepCaSettingsProblems(settingsOf(news));
+        return { inputs: news, failures };
+    },
+
+    async diff(_id: string, olds: StepCaConfigState, news: StepCaConfigInputs) {
+        if (containsUnknown(news)) {
+            return { changes: true, replaces: [], deleteBeforeReplace: false };
+        }
+        const changed = changedKeys(olds, { ...news, caUrl: resolvedCaUrl(news) }, RENDER_KEYS);
+        return { changes: changed.length > 0 || provisionerChanged(olds, news), replaces: [], deleteBeforeReplace: false };
+    },
+
+    async create(news: StepCaConfigInputs) {
+        const inputs = inputsOf(news);
+        const password = inputs.provisionerPassword ?? generateProvisionerPassword();
+        const provisioner = await createJwkProvisioner(inputs.provisionerName ?? DEFAULT_PROVISIONER_NAME, password);
+        return { id: randomUUID(), outs: render(inputs, provisioner, password) };
+    },
+
+    async update(_id: string, olds: StepCaConfigState, news: StepCaConfigInputs) {
+        const inputs = inputsOf(news);
+        const password = inputs.provisionerPassword ?? olds.provisionerPassword;
+        const provisioner = provisionerChanged(olds, inputs)
+            ? await createJwkProvisioner(inputs.provisionerName ?? DEFAULT_PROVISIONER_NAME, password)
+            : olds.provisioner;
+        return { outs: render(inputs, provisioner, password) };
+    },
+
+    async delete() {},
+};
+
+/**
+ * step-ca's ca.json and defaults.json for a CA whose keys live in Cloud KMS, with a JWK provisioner. Outputs:
+ * `caJson`, `defaultsJson`, `provisionerPassword` (secret), `provisionerKid`, `fingerprint`, `caUrl`.
+ */
+export class StepCaConfig extends pulumi.dynamic.Resource {
+    declare readonly caJson: pulumi.Output<string>;
+    declare readonly defaultsJson: pulumi.Output<string>;
+    declare readonly provisionerPassword: pulumi.Output<string>;
+    declare readonly provisionerKid: pulumi.Output<string>;
+    declare readonly fingerprint: pulumi.Output<string>;
+    declare readonly caUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: StepCaConfigArgs, opts?: pulumi.CustomResourceOptions) {
+        // Every output needs a (possibly undefined) prop for the resource to expose it.
+        const outputs = {
+            caJson: undefined,
+            defaultsJson: undefined,
+            provisionerPassword: args.provisionerPassword,
+            provisionerKid: undefined,
+            fingerprint: undefined,
+            caUrl: args.caUrl,
+            provisioner: undefined,
+        };
+        super(
+            stepCaConfigProvider,
+            name,
+            { ...args, ...outputs },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["provisionerPassword"] }),
+            "stepca",
+            "StepCaConfig",
+        );
+    }
+}

@@ -1,0 +1,143 @@
+/**
+ * step-ca's configuration for CA keys in Cloud KMS. `step ca init --kms` only knows Azure, so for Cloud KMS the
+ * files are written here: ca.json (what step-ca validates at start) and defaults.json (what the step CLI reads).
+ */
+import { type InputProblem, describeProblems } from "./input-problems";
+import type { JwkProvisioner } from "./jwk-provisioner";
+import { parseKeyVersionName } from "./kms-names";
+
+/**
+ * Where step-ca finds its files. The defaults are the `smallstep/step-ca` image's layout (STEPPATH=/home/step);
+ * point them at a temporary directory to run step-ca outside a container.
+ */
+export interface StepCaPaths {
+    readonly root: string;
+    readonly crt: string;
+    /** ca.json itself, for defaults.json `ca-config`. */
+    readonly config: string;
+    /** Badger database directory. */
+    readonly db: string;
+    /** Service-account key for Cloud KMS; null means Application Default Credentials (no `uri` credentials part). */
+    readonly kmsCredentialsFile: string | null;
+}
+
+export const STEP_CA_CONTAINER_PATHS: StepCaPaths = {
+    root: "/home/step/certs/root_ca.crt",
+    crt: "/home/step/certs/intermediate_ca.crt",
+    config: "/home/step/config/ca.json",
+    db: "/home/step/db",
+    kmsCredentialsFile: "/home/step/secrets/kms-credentials.json",
+};
+
+/** What ca.json says besides the provisioner. */
+export interface StepCaSettings {
+    /** Full `.../cryptoKeyVersions/N` name of the intermediate key: step-ca signs with it. */
+    readonly intermediateKeyVersion: string;
+    /** Listen address with port, e.g. ":9000". */
+    readonly address: string;
+    /** Names (and IPs) in the CA's own TLS certificate; the first one is the default CA URL host. */
+    readonly dnsNames: readonly string[];
+    readonly paths?: Partial<StepCaPaths>;
+    readonly logFormat?: "text" | "json";
+}
+
+/** step's default TLS settings (authority/config/tls_options.go), written out as `step ca init` does. */
+const DEFAULT_TLS = {
+    cipherSuites: ["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"],
+    minVersion: 1.2,
+    maxVersion: 1.3,
+    renegotiation: false,
+};
+
+const ADDRESS_PATTERN = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/;
+/** Characters that would change the meaning of a `cloudkms:` URI (step parses its opaque part as a query). */
+const URI_UNSAFE = /[;&%+#?\s]/;
+
+/** Every problem with the settings, each saying how to fix it; empty when step-ca would accept them. */
+export function stepCaSettingsProblems(settings: StepCaSettings): InputProblem[] {
+    const problems: InputProblem[] = [];
+    try {
+        parseKeyVersionName(settings.intermediateKeyVersion);
+    } catch (error) {
+        problems.push({ property: "intermediateKeyVersion", reason: (error as Error).message });
+    }
+    const port = Number(ADDRESS_PATTERN.exec(settings.address)?.[2] ?? NaN);
+    if (!(port >= 1 && port <= 65535)) {
+        problems.push({
+            property: "address",
+            reason: `"${settings.address}" needs a port in 1-65535, for example ":9000" or "0.0.0.0:9000"`,
+        });
+    }
+    if (settings.dnsNames.length === 0 || settings.dnsNames.some((name) => name.trim() === "")) {
+        problems.push({ property: "dnsNames", reason: "list at least one non-empty name the CA is reached by" });
+    }
+    const paths = resolvePaths(settings.paths);
+    for (const [field, path] of Object.entries(paths)) {
+        if (path !== null && !path.startsWith("/")) {
+            problems.push({ property: `paths.${field}`, reason: `"${path}" must be an absolute path` });
+        }
+    }
+    if (paths.kmsCredentialsFile !== null && URI_UNSAFE.test(paths.kmsCredentialsFile)) {
+        problems.push({
+            property: "paths.kmsCredentialsFile",
+            reason: `"${paths.kmsCredentialsFile}" must not contain ; & % + # ? or whitespace (it goes into a URI)`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * ca.json for step-ca with its intermediate key in Cloud KMS. `key` is the bare key-version name and `kms` has
+ * type cloudkms, with the credentials file in its URI unless Application Default Credentials are used.
+ */
+export function renderCaJson(settings: StepCaSettings, provisioner: JwkProvisioner): string {
+    const problems = stepCaSettingsProblems(settings);
+    if (problems.length > 0) {
+        throw new Error(describeProblems("invalid step-ca settings", problems));
+    }
+    const paths = resolvePaths(settings.paths);
+    const config = {
+        root: paths.root,
+        federatedRoots: null,
+        crt: paths.crt,
+        key: settings.intermediateKeyVersion,
+        kms:
+            paths.kmsCredentialsFile === null
+                ? { type: "cloudkms" }
+                : { type: "cloudkms", uri: `cloudkms:credentials-file=${paths.kmsCredentialsFile}` },
+        address: settings.address,
+        insecureAddress: "",
+        dnsNames: [...settings.dnsNames],
+        logger: { format: settings.logFormat ?? "text" },
+        db: { type: "badgerv2", dataSource: paths.db, badgerFileLoadingMode: "" },
+        authority: { provisioners: [provisioner], template: {}, backdate: "1m0s" },
+        tls: DEFAULT_TLS,
+    };
+    return `${JSON.stringify(config, null, "\t")}\n`;
+}
+
+/** defaults.json, which `step` reads to talk to this CA: URL, config path, root path and root fingerprint. */
+export function renderDefaultsJson(args: { caUrl: string; fingerprint: string; paths?: Partial<StepCaPaths> }): string {
+    if (!/^[0-9a-f]{64}$/.test(args.fingerprint)) {
+        throw new Error(`fingerprint "${args.fingerprint}" is not a lowercase hex SHA-256`);
+    }
+    const paths = resolvePaths(args.paths);
+    const defaults = { "ca-url": args.caUrl, "ca-config": paths.config, fingerprint: args.fingerprint, root: paths.root };
+    return `${JSON.stringify(defaults, null, "\t")}\n`;
+}
+
+/** https URL of the CA from its first DNS name and the port it listens on (":443" left out). */
+export function defaultCaUrl(dnsName: string, address: string): string {
+    const port = ADDRESS_PATTERN.exec(address)?.[2];
+    if (!port) {
+        throw new Error(`address "${address}" has no port`);
+    }
+    const host = dnsName.includes(":") ? `[${dnsName}]` : dnsName;
+    return port === "443" ? `https://${host}` : `https://${host}:${port}`;
+}
+
+/** The container defaults with the given overrides. */
+export function resolvePaths(overrides: Partial<StepCaPaths> = {}): StepCaPaths {
+    const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+    return { ...STEP_CA_CONTAINER_PATHS, ...defined };
+}

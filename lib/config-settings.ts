@@ -1,0 +1,44 @@
+/**
+ * The stack settings this program reads, with their types and defaults.
+ *
+ * `Pulumi.yaml` declares the same settings (with descriptions) so that `pulumi config` and the CLI's own type
+ * checks know them; a unit test keeps the two in step. Keeping the table in code as well lets the validator apply
+ * defaults and name unknown keys when the program runs outside the CLI (mocks, benchmarks).
+ */
+export const SETTINGS = {
+    mode: { type: "string", default: "gcp" },
+    kmsEndpoint: { type: "string", default: "" },
+    location: { type: "string", default: "us-central1" },
+    keyRingPrefix: { type: "string", default: "step-ca" },
+    separateKeyRings: { type: "boolean", default: true },
+    rootAlgorithm: { type: "string", default: "EC_SIGN_P384_SHA384" },
+    intermediateAlgorithm: { type: "string", default: "EC_SIGN_P256_SHA256" },
+    protectionLevel: { type: "string", default: "SOFTWARE" },
+    destroyScheduledDuration: { type: "string", default: "2592000s" },
+    protectRootKey: { type: "boolean", default: false },
+    organization: { type: "string", default: "Step CA" },
+    rootCommonName: { type: "string", default: "Step CA Root CA" },
+    intermediateCommonName: { type: "string", default: "Step CA Intermediate CA" },
+    rootValidityDays: { type: "integer", default: 3650 },
+    intermediateValidityDays: { type: "integer", default: 365 },
+    renewBeforeDays: { type: "integer", default: 30 },
+    // No default: a CA must be told the names it answers to.
+    dnsNames: { type: "array" },
+    port: { type: "integer", default: 9000 },
+    provisionerName: { type: "string", default: "admin" },
+    provisionerPassword: { type: "string", default: "" },
+    image: { type: "string", default: "smallstep/step-ca:0.30.2" },
+    localBundleDir: { type: "string", default: ".local/bundle" },
+} as const satisfies Record<string, SettingSpec>;
+
+/** Type and default of one setting, in the terms `Pulumi.yaml` uses. */
+export interface SettingSpec {
+    readonly type: "string" | "integer" | "boolean" | "array";
+    /** Absent for required settings. */
+    readonly default?: string | number | boolean;
+}
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** Settings that hold secrets: read with `getSecret` and never copied into the plain validated config. */
+export const SECRET_SETTINGS: readonly SettingName[] = ["provisionerPassword"];

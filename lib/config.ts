@@ -1,0 +1,449 @@
+import * as net from "node:net";
+import { RunError } from "@pulumi/pulumi/errors";
+import { parseEndpoint } from "./kms-client";
+import type { KmsSigningAlgorithmName } from "./kms-algorithms";
+import { SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./config-settings";
+
+/**
+ * The short alias the config accepts for each Cloud KMS signing algorithm the certificate providers support.
+ * SHA-512 variants are reachable by their KMS names only.
+ */
+export const SIGNING_ALGORITHM_ALIASES: Readonly<Record<KmsSigningAlgorithmName, string | undefined>> = {
+    EC_SIGN_P256_SHA256: "EC-P256",
+    EC_SIGN_P384_SHA384: "EC-P384",
+    RSA_SIGN_PKCS1_2048_SHA256: "RSA-2048",
+    RSA_SIGN_PKCS1_3072_SHA256: "RSA-3072",
+    RSA_SIGN_PKCS1_4096_SHA256: "RSA-4096",
+    RSA_SIGN_PKCS1_4096_SHA512: undefined,
+    RSA_SIGN_PSS_2048_SHA256: "RSA-PSS-2048",
+    RSA_SIGN_PSS_3072_SHA256: "RSA-PSS-3072",
+    RSA_SIGN_PSS_4096_SHA256: "RSA-PSS-4096",
+    RSA_SIGN_PSS_4096_SHA512: undefined,
+};
+
+export type SigningAlgorithm = KmsSigningAlgorithmName;
+export type Mode = "gcp" | "local";
+export type ProtectionLevel = "SOFTWARE" | "HSM";
+
+/** Cloud KMS keeps destroyed versions recoverable for 24 hours at least and 120 days at most. */
+export const MIN_DESTROY_SCHEDULED_SECONDS = 24 * 3600;
+export const MAX_DESTROY_SCHEDULED_SECONDS = 120 * 24 * 3600;
+
+/** Where the CA keys live and how they are protected. */
+export interface KmsSettings {
+    /** Cloud KMS location (region, multi-region or `global`). */
+    readonly location: string;
+    readonly keyRingPrefix: string;
+    /** Root and intermediate keys in separate key rings, so ring-level grants can never reach the root. */
+    readonly separateKeyRings: boolean;
+    readonly rootAlgorithm: SigningAlgorithm;
+    readonly intermediateAlgorithm: SigningAlgorithm;
+    readonly protectionLevel: ProtectionLevel;
+    /** Protobuf duration in seconds, e.g. `"86400s"`, as the KMS API takes it. */
+    readonly destroyScheduledDuration: string;
+    readonly protectRootKey: boolean;
+}
+
+/** Subject and lifetime of one CA certificate. */
+export interface CertificateSettings {
+    readonly commonName: string;
+    /** Empty means no O attribute. */
+    readonly organization: string;
+    readonly validityDays: number;
+}
+
+/** The validated stack configuration; secrets are not part of it. */
+export interface CaConfig {
+    readonly mode: Mode;
+    /** GCP project (`gcp:project`); in local mode the emulator's project, `local` unless set. */
+    readonly project: string;
+    /** `host:port` of the local KMS emulator; set in local mode only. */
+    readonly kmsEndpoint?: string;
+    readonly kms: KmsSettings;
+    readonly root: CertificateSettings;
+    readonly intermediate: CertificateSettings & { readonly renewBeforeDays: number };
+    readonly dnsNames: readonly string[];
+    readonly port: number;
+    readonly provisionerName: string;
+    readonly image: string;
+    readonly localBundleDir: string;
+}
+
+/**
+ * Thrown when the stack configuration is invalid. One error lists every problem with its fix, so a user fixes
+ * the stack in one round instead of one `pulumi preview` per mistake. A RunError, so Pulumi prints the message
+ * without a stack trace.
+ */
+export class ConfigError extends RunError {
+    constructor(readonly problems: readonly string[]) {
+        super(
+            `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/**
+ * Validates the stack configuration and returns it typed, or throws one {@link ConfigError} naming every problem.
+ *
+ * Pure: `values` is the whole config map as `pulumi.runtime.allConfig()` returns it (namespaced keys, string
+ * values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys.
+ */
+export function validateConfig(projectName: string, values: Readonly<Record<string, string>>): CaConfig {
+    const problems: string[] = [];
+    const v = new Reader(projectName, values, problems);
+
+    for (const key of Object.keys(values)) {
+        if (!key.startsWith(`${projectName}:`)) {
+            continue;
+        }
+        const name = key.slice(projectName.length + 1);
+        if (!(name in SETTINGS)) {
+            const guess = closestSetting(name);
+            problems.push(
+                `${key} is not a setting of this program${guess ? `; did you mean ${guess}?` : ""} ` +
+                    `Remove it with \`pulumi config rm ${name}\`.`,
+            );
+        }
+    }
+
+    const mode = v.oneOf("mode", ["gcp", "local"] as const);
+    const kmsEndpoint = v.string("kmsEndpoint").trim();
+    if (mode === "local") {
+        if (!kmsEndpoint) {
+            problems.push(
+                `${v.key("kmsEndpoint")} is required in local mode: the host:port of the local KMS emulator. ` +
+                    `Set it with \`pulumi config set kmsEndpoint 127.0.0.1:8085\`.`,
+            );
+        } else {
+            try {
+                parseEndpoint(kmsEndpoint);
+            } catch (e) {
+                problems.push(`${v.key("kmsEndpoint")}: ${(e as Error).message}.`);
+            }
+        }
+    } else if (kmsEndpoint) {
+        problems.push(
+            `${v.key("kmsEndpoint")} is set but mode is "gcp"; it points the program at a local KMS emulator and is ` +
+                `used in local mode only. Remove it with \`pulumi config rm kmsEndpoint\`, or set mode to local.`,
+        );
+    }
+
+    const gcpProject = values["gcp:project"]?.trim() ?? "";
+    if (mode === "gcp" && !gcpProject) {
+        problems.push(
+            "gcp:project is required in gcp mode: the GCP project to create the CA in. " +
+                "Set it with `pulumi config set gcp:project <project-id>`.",
+        );
+    } else if (gcpProject && !/^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(gcpProject)) {
+        problems.push(
+            `gcp:project "${gcpProject}" is not a GCP project ID (6-30 lowercase letters, digits and hyphens, ` +
+                "starting with a letter; the ID, not the display name or number). " +
+                "Set it with `pulumi config set gcp:project <project-id>`.",
+        );
+    }
+
+    const location = v.string("location").trim();
+    if (!/^(global|[a-z]+(-[a-z]+)*[0-9]*)$/.test(location)) {
+        const zone = /^([a-z]+-[a-z]+[0-9]+)-[a-z]$/.exec(location);
+        problems.push(
+            `${v.key("location")} "${location}" is not a Cloud KMS location` +
+                (zone ? ` (it looks like a zone; key rings live in regions such as "${zone[1]}")` : "") +
+                '. Use a region ("us-central1"), a multi-region ("us", "europe") or "global": ' +
+                `\`pulumi config set location ${zone ? zone[1] : "us-central1"}\`.`,
+        );
+    }
+
+    const keyRingPrefix = v.string("keyRingPrefix");
+    if (!/^[a-zA-Z0-9_-]{1,40}$/.test(keyRingPrefix)) {
+        problems.push(
+            `${v.key("keyRingPrefix")} "${keyRingPrefix}" must be 1-40 letters, digits, "-" or "_" ` +
+                "(key ring names add a role and a random suffix, 63 characters in all). " +
+                "Example: `pulumi config set keyRingPrefix step-ca`.",
+        );
+    }
+
+    const separateKeyRings = v.boolean("separateKeyRings");
+    const protectRootKey = v.boolean("protectRootKey");
+    const rootAlgorithm = v.algorithm("rootAlgorithm");
+    const intermediateAlgorithm = v.algorithm("intermediateAlgorithm");
+    const protectionLevel = v.oneOf("protectionLevel", ["SOFTWARE", "HSM"] as const);
+    const destroyScheduledDuration = v.destroyDuration("destroyScheduledDuration");
+
+    const organization = v.string("organization").trim();
+    const rootCommonName = v.commonName("rootCommonName");
+    const intermediateCommonName = v.commonName("intermediateCommonName");
+    if (organization.length > 64) {
+        problems.push(`${v.key("organization")} is ${organization.length} characters; X.509 allows at most 64.`);
+    }
+    if (rootCommonName && rootCommonName === intermediateCommonName) {
+        problems.push(
+            `${v.key("rootCommonName")} and ${v.key("intermediateCommonName")} are both "${rootCommonName}"; ` +
+                "an intermediate named like its issuer looks self-signed to clients building chains. " +
+                "Give them different names, e.g. `pulumi config set intermediateCommonName " +
+                `"${organization || "Step CA"} Intermediate CA"\`.`,
+        );
+    }
+
+    const rootValidityDays = v.integer("rootValidityDays", 1, 36500);
+    const intermediateValidityDays = v.integer("intermediateValidityDays", 1, 36500);
+    const renewBeforeDays = v.integer("renewBeforeDays", 0, 36500);
+    if (!isNaN(rootValidityDays) && !isNaN(intermediateValidityDays) && intermediateValidityDays >= rootValidityDays) {
+        problems.push(
+            `${v.key("intermediateValidityDays")} (${intermediateValidityDays}) must be shorter than ` +
+                `${v.key("rootValidityDays")} (${rootValidityDays}): an intermediate must not outlive the root that ` +
+                "signs it. Lower intermediateValidityDays or raise rootValidityDays.",
+        );
+    }
+    if (!isNaN(renewBeforeDays) && !isNaN(intermediateValidityDays) && renewBeforeDays >= intermediateValidityDays) {
+        problems.push(
+            `${v.key("renewBeforeDays")} (${renewBeforeDays}) must be shorter than ` +
+                `${v.key("intermediateValidityDays")} (${intermediateValidityDays}), or every \`pulumi up\` would ` +
+                "re-mint the intermediate. The usual value is 30.",
+        );
+    }
+
+    const dnsNames = v.dnsNames("dnsNames");
+    const port = v.integer("port", 1, 65535);
+    const provisionerName = v.string("provisionerName").trim();
+    if (!provisionerName) {
+        problems.push(
+            `${v.key("provisionerName")} is empty; clients name the JWK provisioner when asking for certificates. ` +
+                "Set it with `pulumi config set provisionerName admin`.",
+        );
+    }
+    const image = v.string("image").trim();
+    const wellFormed = /^(?:[^\s/@]+\/)*[^\s:/@]+(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/.test(image);
+    if (!wellFormed || !/[:@][^/]*$/.test(image)) {
+        problems.push(
+            `${v.key("image")} "${image}" is not a pinned image reference; name a version tag or digest so every ` +
+                "`pulumi up` runs the same step-ca: `pulumi config set image smallstep/step-ca:0.30.2`.",
+        );
+    } else if (/:latest$/.test(image)) {
+        problems.push(
+            `${v.key("image")} "${image}" uses the moving "latest" tag; pin a version: ` +
+                "`pulumi config set image smallstep/step-ca:0.30.2`.",
+        );
+    }
+    const localBundleDir = v.string("localBundleDir").trim();
+    if (mode === "local" && !localBundleDir) {
+        problems.push(
+            `${v.key("localBundleDir")} is empty; local mode writes the step-ca bundle there. ` +
+                "Set it with `pulumi config set localBundleDir .local/bundle`.",
+        );
+    }
+
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return {
+        mode,
+        project: gcpProject || "local",
+        kmsEndpoint: mode === "local" ? kmsEndpoint : undefined,
+        kms: {
+            location,
+            keyRingPrefix,
+            separateKeyRings,
+            rootAlgorithm,
+            intermediateAlgorithm,
+            protectionLevel,
+            destroyScheduledDuration,
+            protectRootKey,
+        },
+        root: { commonName: rootCommonName, organization, validityDays: rootValidityDays },
+        intermediate: {
+            commonName: intermediateCommonName,
+            organization,
+            validityDays: intermediateValidityDays,
+            renewBeforeDays,
+        },
+        dnsNames,
+        port,
+        provisionerName,
+        image,
+        localBundleDir,
+    };
+}
+
+/** Reads typed settings, recording a problem (and returning a placeholder) for each value of the wrong shape. */
+class Reader {
+    constructor(
+        private readonly projectName: string,
+        private readonly values: Readonly<Record<string, string>>,
+        private readonly problems: string[],
+    ) {}
+
+    key(name: SettingName): string {
+        return `${this.projectName}:${name}`;
+    }
+
+    private defaultOf(name: SettingName): string | number | boolean | undefined {
+        const spec: SettingSpec = SETTINGS[name];
+        return spec.default;
+    }
+
+    private raw(name: SettingName): string | undefined {
+        if (SECRET_SETTINGS.includes(name)) {
+            throw new Error(`${name} is a secret; read it with pulumi.Config.getSecret`);
+        }
+        const value = this.values[this.key(name)];
+        if (value !== undefined) {
+            return value;
+        }
+        const fallback = this.defaultOf(name);
+        return fallback === undefined ? undefined : String(fallback);
+    }
+
+    string(name: SettingName): string {
+        return this.raw(name) ?? "";
+    }
+
+    boolean(name: SettingName): boolean {
+        const value = this.raw(name);
+        if (value !== "true" && value !== "false") {
+            this.problems.push(
+                `${this.key(name)} "${value}" is not a boolean. Use \`pulumi config set ${name} true\` or false.`,
+            );
+        }
+        return value === "true";
+    }
+
+    integer(name: SettingName, min: number, max: number): number {
+        const value = (this.raw(name) ?? "").trim();
+        const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
+        if (isNaN(n) || n < min || n > max) {
+            this.problems.push(
+                `${this.key(name)} "${value}" must be a whole number from ${min} to ${max}. ` +
+                    `Example: \`pulumi config set ${name} ${this.defaultOf(name) ?? min}\`.`,
+            );
+            return NaN;
+        }
+        return n;
+    }
+
+    oneOf<T extends string>(name: SettingName, allowed: readonly T[]): T {
+        const value = this.string(name).trim();
+        const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+        if (!match) {
+            this.problems.push(
+                `${this.key(name)} "${value}" must be one of ${allowed.join(", ")}. ` +
+                    `Example: \`pulumi config set ${name} ${allowed[0]}\`.`,
+            );
+            return allowed[0];
+        }
+        return match;
+    }
+
+    algorithm(name: SettingName): SigningAlgorithm {
+        const value = this.string(name).trim();
+        const wanted = value.toUpperCase().replace(/_/g, "-");
+        for (const [kmsName, alias] of Object.entries(SIGNING_ALGORITHM_ALIASES)) {
+            if (kmsName.replace(/_/g, "-") === wanted || alias === wanted) {
+                return kmsName as SigningAlgorithm;
+            }
+        }
+        const choices = Object.entries(SIGNING_ALGORITHM_ALIASES).map(([k, a]) => (a ? `${k} (${a})` : k));
+        this.problems.push(
+            `${this.key(name)} "${value}" is not a supported signing algorithm. Use one of: ${choices.join(", ")}. ` +
+                `Example: \`pulumi config set ${name} ${this.defaultOf(name)}\`.`,
+        );
+        return "EC_SIGN_P256_SHA256";
+    }
+
+    destroyDuration(name: SettingName): string {
+        const value = this.string(name).trim();
+        const match = /^(\d+)(\.\d{1,9})?s$/.exec(value);
+        const seconds = match ? Number(match[1]) + Number(match[2] ?? 0) : NaN;
+        if (!match) {
+            this.problems.push(
+                `${this.key(name)} "${value}" is not a duration in seconds as Cloud KMS takes it, such as ` +
+                    `"86400s" (1 day). Example: \`pulumi config set ${name} 2592000s\` (30 days).`,
+            );
+        } else if (seconds < MIN_DESTROY_SCHEDULED_SECONDS || seconds > MAX_DESTROY_SCHEDULED_SECONDS) {
+            this.problems.push(
+                `${this.key(name)} "${value}" is outside what Cloud KMS allows: from ` +
+                    `${MIN_DESTROY_SCHEDULED_SECONDS}s (1 day) to ${MAX_DESTROY_SCHEDULED_SECONDS}s (120 days).`,
+            );
+        }
+        return value;
+    }
+
+    commonName(name: SettingName): string {
+        const value = this.string(name).trim();
+        if (!value || value.length > 64) {
+            this.problems.push(
+                `${this.key(name)} must be 1-64 characters (X.509 limit), got ${value.length}. ` +
+                    `Example: \`pulumi config set ${name} "${this.defaultOf(name)}"\`.`,
+            );
+        }
+        return value;
+    }
+
+    dnsNames(name: SettingName): string[] {
+        const fix = `Set it with \`pulumi config set --path '${name}[0]' ca.example.com\`.`;
+        const value = this.raw(name);
+        if (value === undefined) {
+            this.problems.push(`${this.key(name)} is required: the DNS names and IPs step-ca serves TLS on. ${fix}`);
+            return [];
+        }
+        let list: unknown;
+        try {
+            list = JSON.parse(value);
+        } catch {
+            list = undefined;
+        }
+        if (!Array.isArray(list) || !list.every((n) => typeof n === "string")) {
+            this.problems.push(`${this.key(name)} must be a list of names, got ${value}. ${fix}`);
+            return [];
+        }
+        if (list.length === 0) {
+            this.problems.push(
+                `${this.key(name)} is empty; step-ca needs at least one DNS name or IP for its TLS certificate. ${fix}`,
+            );
+        }
+        for (const entry of list as string[]) {
+            if (!isDnsName(entry) && net.isIP(entry) === 0) {
+                const hint = /:\/\/|:\d+$|\//.test(entry) ? " (a bare host name, without scheme, port or path)" : "";
+                this.problems.push(`${this.key(name)} entry "${entry}" is not a DNS name or IP address${hint}.`);
+            }
+        }
+        if (new Set(list).size !== list.length) {
+            this.problems.push(`${this.key(name)} lists a name more than once.`);
+        }
+        return list as string[];
+    }
+}
+
+function isDnsName(name: string): boolean {
+    return (
+        name.length <= 253 &&
+        name.split(".").every((label) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(label))
+    );
+}
+
+/** The declared setting a mistyped key most likely meant (case-insensitive, up to 3 edits). */
+function closestSetting(name: string): string | undefined {
+    let best: string | undefined;
+    let bestDistance = 4;
+    for (const candidate of Object.keys(SETTINGS)) {
+        const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}

@@ -1,0 +1,107 @@
+/**
+ * Turning Cloud KMS failures into decisions (retry or not) and into messages a platform engineer can act on.
+ */
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { type KeyVersionName, parseKeyVersionName } from "./kms-names";
+
+/** The KMS methods the certificate providers call. */
+export type KmsMethod = "GetPublicKey" | "AsymmetricSign" | "GetCryptoKeyVersion";
+
+/** The IAM permission each method needs, and the narrowest predefined role that grants it. */
+export const KMS_METHOD_PERMISSIONS: Readonly<Record<KmsMethod, { permission: string; role: string }>> = {
+    GetPublicKey: { permission: "cloudkms.cryptoKeyVersions.viewPublicKey", role: "roles/cloudkms.publicKeyViewer" },
+    AsymmetricSign: { permission: "cloudkms.cryptoKeyVersions.useToSign", role: "roles/cloudkms.signer" },
+    GetCryptoKeyVersion: { permission: "cloudkms.cryptoKeyVersions.get", role: "roles/cloudkms.viewer" },
+};
+
+/** Codes Cloud KMS documents as transient: retrying the same request later can succeed. */
+const TRANSIENT_CODES: ReadonlySet<number> = new Set([
+    GrpcStatus.UNAVAILABLE,
+    GrpcStatus.DEADLINE_EXCEEDED,
+    GrpcStatus.RESOURCE_EXHAUSTED,
+    GrpcStatus.ABORTED,
+    GrpcStatus.INTERNAL,
+]);
+
+/**
+ * A KMS response that failed an end-to-end integrity check (CRC32C or resource name). Google's guidance is to
+ * discard it and retry a bounded number of times: the corruption happened in transit, not in the key.
+ */
+export class KmsIntegrityError extends Error {
+    constructor(
+        readonly method: KmsMethod,
+        readonly keyVersion: string,
+        problem: string,
+    ) {
+        super(`Cloud KMS ${method} on ${keyVersion} failed an integrity check: ${problem}`);
+        this.name = "KmsIntegrityError";
+    }
+}
+
+/** A KMS call that failed for good, with the gRPC code kept for callers that branch on it. */
+export class KmsCallError extends Error {
+    constructor(
+        readonly method: KmsMethod,
+        readonly keyVersion: string,
+        readonly code: number | undefined,
+        message: string,
+    ) {
+        super(message);
+        this.name = "KmsCallError";
+    }
+}
+
+/** The gRPC status code of an error thrown by `@google-cloud/kms`, if it has one. */
+export function grpcCode(error: unknown): number | undefined {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === "number" ? code : undefined;
+}
+
+/** Whether retrying can help: transient gRPC codes and responses corrupted in transit. */
+export function isTransientKmsError(error: unknown): boolean {
+    if (error instanceof KmsIntegrityError) {
+        return true;
+    }
+    const code = grpcCode(error);
+    return code !== undefined && TRANSIENT_CODES.has(code);
+}
+
+/**
+ * Wraps a final KMS failure in a message that names the key version, the method and, for PERMISSION_DENIED, the
+ * missing permission and the gcloud command that grants it.
+ */
+export function kmsCallError(method: KmsMethod, keyVersion: string, error: unknown): Error {
+    if (error instanceof KmsIntegrityError || error instanceof KmsCallError) {
+        return error;
+    }
+    const code = grpcCode(error);
+    const details = (error as { details?: unknown } | null)?.details ?? (error as Error | null)?.message ?? error;
+    const codeName = code === undefined ? "error" : (GrpcStatus[code] ?? `code ${code}`);
+    let advice = "";
+    if (code === GrpcStatus.PERMISSION_DENIED) {
+        const { permission, role } = KMS_METHOD_PERMISSIONS[method];
+        advice = ` The identity running Pulumi lacks ${permission} on that key. ${grantHint(keyVersion, role)}`;
+    } else if (code === GrpcStatus.NOT_FOUND) {
+        advice = " The key version does not exist: check the name, the project and the location.";
+    }
+    return new KmsCallError(
+        method,
+        keyVersion,
+        code,
+        `Cloud KMS ${method} on ${keyVersion} failed with ${codeName}: ${String(details)}.${advice}`,
+    );
+}
+
+function grantHint(keyVersion: string, role: string): string {
+    let key: KeyVersionName;
+    try {
+        key = parseKeyVersionName(keyVersion);
+    } catch {
+        return `Grant ${role} on the crypto key that holds it.`;
+    }
+    return (
+        `Grant ${role} on the crypto key, for example: gcloud kms keys add-iam-policy-binding ${key.cryptoKey} ` +
+        `--keyring ${key.keyRing} --location ${key.location} --project ${key.project} ` +
+        `--member <principal running pulumi> --role ${role}`
+    );
+}

@@ -1,0 +1,234 @@
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+    type IntermediateCertificateInputs,
+    type IntermediateCertificateState,
+    intermediateCertificateProvider as intermediateProvider,
+} from "../../dynamic-providers/intermediate-certificate";
+import {
+    type RootCertificateInputs,
+    type RootCertificateState,
+    rootCertificateProvider as rootProvider,
+} from "../../dynamic-providers/root-certificate";
+import { startKmsEmulator } from "../../kms-emulator";
+import { DAY_MS } from "../../lib/certificate-validity";
+import { createKmsClient } from "../../lib/kms-client";
+import {
+    LOCATION,
+    SUBJECT,
+    type TestKms,
+    countCalls,
+    createKeyVersion,
+    destroyKeyVersion,
+    disableKeyVersion,
+    startTestKms,
+} from "./support";
+
+const ALGORITHM = "EC_SIGN_P256_SHA256";
+
+// The dynamic provider interface types every method as optional; these tests call the ones our providers define.
+const root = rootProvider as Required<typeof rootProvider>;
+const intermediate = intermediateProvider as Required<typeof intermediateProvider>;
+
+describe("certificate lifecycle against the KMS emulator", () => {
+    let kms: TestKms;
+    let rootInputs: RootCertificateInputs;
+    let rootState: RootCertificateState;
+    let rootId: string;
+    let intermediateInputs: IntermediateCertificateInputs;
+    let intermediateState: IntermediateCertificateState;
+    let intermediateId: string;
+
+    before(async () => {
+        kms = await startTestKms();
+        const rootKey = await createKeyVersion(kms, ALGORITHM);
+        rootInputs = { keyVersion: rootKey, subject: SUBJECT, validityDays: 3650, kmsEndpoint: kms.emulator.address };
+    });
+    after(() => kms.close());
+
+    it("create mints the root with 1 GetPublicKey + 1 AsymmetricSign", async () => {
+        const { result, calls } = await countCalls(kms.emulator, () => root.create(rootInputs));
+        assert.deepEqual(calls, { GetPublicKey: 1, AsymmetricSign: 1 });
+        rootId = result.id;
+        rootState = result.outs;
+        const cert = new X509Certificate(rootState.certPem);
+        assert.equal(rootId, rootState.fingerprint);
+        assert.equal(rootState.fingerprint, cert.fingerprint256.replace(/:/g, "").toLowerCase());
+        assert.equal(rootState.serialNumber, cert.serialNumber.toLowerCase());
+        assert.equal(rootState.notAfter, new Date(cert.validTo).toISOString());
+        assert.equal(rootState.keyVersion, rootInputs.keyVersion);
+        assert.equal(rootState.keyVersionState, "ENABLED");
+        assert.equal(rootState.publicKeyMatchesKeyVersion, true);
+        const days = (Date.parse(rootState.notAfter) - Date.now()) / DAY_MS;
+        assert.ok(days > 3649 && days <= 3650, `root valid for ${days} days`);
+    });
+
+    it("create mints the intermediate, clamped to the root's lifetime", async () => {
+        const intermediateKey = await createKeyVersion(kms, ALGORITHM);
+        intermediateInputs = {
+            keyVersion: intermediateKey,
+            issuerKeyVersion: rootInputs.keyVersion,
+            issuerCertPem: rootState.certPem,
+            subject: { commonName: "Test Intermediate CA" },
+            validityDays: 5000,
+            renewBeforeDays: 30,
+            kmsEndpoint: kms.emulator.address,
+        };
+        const { result, calls } = await countCalls(kms.emulator, () => intermediate.create(intermediateInputs));
+        assert.deepEqual(calls, { GetPublicKey: 1, AsymmetricSign: 1 });
+        assert.equal(result.outs.notAfter, rootState.notAfter, "5000 days clamped to the root's notAfter");
+        intermediateInputs = { ...intermediateInputs, validityDays: 365 };
+        const minted = await intermediate.create(intermediateInputs);
+        intermediateId = minted.id;
+        intermediateState = minted.outs;
+        assert.ok(Date.parse(intermediateState.notAfter) < Date.parse(rootState.notAfter));
+    });
+
+    it("diff with unchanged inputs reports no changes and makes no KMS call", async () => {
+        const { result, calls } = await countCalls(kms.emulator, async () => ({
+            root: await root.diff(rootId, rootState, rootInputs),
+            intermediate: await intermediate.diff(intermediateId, intermediateState, intermediateInputs),
+        }));
+        assert.deepEqual(calls, {});
+        assert.deepEqual(result.root, { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(result.intermediate, { changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("changing kmsEndpoint or renewBeforeDays updates in place without re-minting", async () => {
+        const newRootInputs = { ...rootInputs, kmsEndpoint: `localhost:${kms.emulator.port}` };
+        const newIntermediateInputs = { ...intermediateInputs, renewBeforeDays: 60 };
+        const { result, calls } = await countCalls(kms.emulator, async () => ({
+            rootDiff: await root.diff(rootId, rootState, newRootInputs),
+            rootUpdate: await root.update(rootId, rootState, newRootInputs),
+            intermediateDiff: await intermediate.diff(intermediateId, intermediateState, newIntermediateInputs),
+            intermediateUpdate: await intermediate.update(intermediateId, intermediateState, newIntermediateInputs),
+        }));
+        assert.deepEqual(calls, {});
+        assert.deepEqual(result.rootDiff, { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(result.intermediateDiff, { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.equal(result.rootUpdate.outs.certPem, rootState.certPem);
+        assert.equal(result.rootUpdate.outs.kmsEndpoint, newRootInputs.kmsEndpoint);
+        assert.equal(result.intermediateUpdate.outs.certPem, intermediateState.certPem);
+        assert.equal(result.intermediateUpdate.outs.renewBeforeDays, 60);
+    });
+
+    it("changing what a certificate was minted from replaces it", async () => {
+        const otherKey = await createKeyVersion(kms, ALGORITHM);
+        const cases: [string, Partial<RootCertificateInputs>][] = [
+            ["keyVersion", { keyVersion: otherKey }],
+            ["subject", { subject: { ...SUBJECT, organization: "Other" } }],
+            ["validityDays", { validityDays: 7300 }],
+        ];
+        for (const [property, change] of cases) {
+            const diff = await root.diff(rootId, rootState, { ...rootInputs, ...change });
+            assert.deepEqual(diff, { changes: true, replaces: [property], deleteBeforeReplace: false }, property);
+        }
+        const newRoot = await root.create({ ...rootInputs, subject: { commonName: "Rotated Root" } });
+        const diff = await intermediate.diff(intermediateId, intermediateState, {
+            ...intermediateInputs,
+            issuerCertPem: newRoot.outs.certPem,
+        });
+        assert.deepEqual(diff, { changes: true, replaces: ["issuerCertPem"], deleteBeforeReplace: false });
+    });
+
+    it("an intermediate inside its renewal window is replaced, and the replacement is a new certificate", async (t) => {
+        const insideWindow = Date.parse(intermediateState.notAfter) - 29 * DAY_MS;
+        t.mock.timers.enable({ apis: ["Date"], now: insideWindow - 2 * DAY_MS });
+        const before = await intermediate.diff(intermediateId, intermediateState, intermediateInputs);
+        t.mock.timers.setTime(insideWindow);
+        const inside = await intermediate.diff(intermediateId, intermediateState, intermediateInputs);
+        t.mock.timers.reset();
+        assert.deepEqual(before, { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(inside, { changes: true, replaces: ["notAfter"], deleteBeforeReplace: false });
+
+        const { result, calls } = await countCalls(kms.emulator, () => intermediate.create(intermediateInputs));
+        assert.deepEqual(calls, { GetPublicKey: 1, AsymmetricSign: 1 });
+        assert.notEqual(result.outs.serialNumber, intermediateState.serialNumber);
+        assert.ok(Date.parse(result.outs.notAfter) >= Date.parse(intermediateState.notAfter));
+    });
+
+    it("delete makes no KMS call", async () => {
+        const { calls } = await countCalls(kms.emulator, async () => {
+            await intermediate.delete(intermediateId, intermediateState);
+            await root.delete(rootId, rootState);
+        });
+        assert.deepEqual(calls, {});
+    });
+
+    it("refresh of a healthy certificate changes nothing (GetCryptoKeyVersion + GetPublicKey)", async () => {
+        const { result, calls } = await countCalls(kms.emulator, () => root.read(rootId, rootState));
+        assert.deepEqual(calls, { GetCryptoKeyVersion: 1, GetPublicKey: 1 });
+        assert.equal(result.id, rootId);
+        assert.deepEqual(result.props, rootState);
+    });
+
+    it("refresh reports a disabled key version, the next diff replaces, re-enabling heals it", async () => {
+        await disableKeyVersion(kms, intermediateInputs.keyVersion);
+        const refreshed = await intermediate.read(intermediateId, intermediateState);
+        assert.equal(refreshed.props?.keyVersionState, "DISABLED");
+        const diff = await intermediate.diff(intermediateId, refreshed.props, intermediateInputs);
+        assert.deepEqual(diff, { changes: true, replaces: ["keyVersionState"], deleteBeforeReplace: false });
+        await assert.rejects(intermediate.create(intermediateInputs), /is DISABLED;.*gcloud kms keys versions enable 1/);
+
+        await kms.admin.updateCryptoKeyVersion({
+            cryptoKeyVersion: { name: intermediateInputs.keyVersion, state: "ENABLED" },
+            updateMask: { paths: ["state"] },
+        });
+        const healed = await intermediate.read(intermediateId, refreshed.props);
+        assert.deepEqual(healed.props, intermediateState);
+    });
+
+    it("refresh reports a destroyed key version", async () => {
+        await destroyKeyVersion(kms, rootInputs.keyVersion);
+        const refreshed = await root.read(rootId, rootState);
+        assert.equal(refreshed.props?.keyVersionState, "DESTROY_SCHEDULED");
+        const diff = await root.diff(rootId, refreshed.props, rootInputs);
+        assert.deepEqual(diff, { changes: true, replaces: ["keyVersionState"], deleteBeforeReplace: false });
+    });
+});
+
+describe("refresh after the key version's material changed under the same name", () => {
+    it("reports that the certificate no longer matches, and the next diff replaces it", async (t) => {
+        const dir = mkdtempSync(join(tmpdir(), "stepca-kms-state-"));
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        const keyRing = `${LOCATION}/keyRings/reset-ring`;
+        const keyVersion = `${keyRing}/cryptoKeys/root/cryptoKeyVersions/1`;
+        // Each emulator starts from an empty state file, so the same names get new key material.
+        const withFreshKms = async <T>(port: number, use: (endpoint: string) => Promise<T>) => {
+            const emulator = await startKmsEmulator({ port, stateFile: join(dir, `state-${Date.now()}.json`) });
+            const admin = createKmsClient(emulator.address);
+            try {
+                await admin.createKeyRing({ parent: LOCATION, keyRingId: "reset-ring", keyRing: {} });
+                await admin.createCryptoKey({
+                    parent: keyRing,
+                    cryptoKeyId: "root",
+                    cryptoKey: { purpose: "ASYMMETRIC_SIGN", versionTemplate: { algorithm: ALGORITHM } },
+                });
+                return await use(emulator.address);
+            } finally {
+                await admin.close();
+                await emulator.stop();
+            }
+        };
+        let port = 0;
+        const inputs = (endpoint: string): RootCertificateInputs => ({
+            keyVersion,
+            subject: SUBJECT,
+            validityDays: 365,
+            kmsEndpoint: endpoint,
+        });
+        const created = await withFreshKms(0, async (endpoint) => {
+            port = Number(endpoint.split(":")[1]);
+            return root.create(inputs(endpoint));
+        });
+        const refreshed = await withFreshKms(port, (endpoint) => root.read(created.id, created.outs));
+        assert.equal(refreshed.props?.keyVersionState, "ENABLED");
+        assert.equal(refreshed.props?.publicKeyMatchesKeyVersion, false);
+        const diff = await root.diff(created.id, refreshed.props, created.outs);
+        assert.deepEqual(diff, { changes: true, replaces: ["publicKeyMatchesKeyVersion"], deleteBeforeReplace: false });
+    });
+});

@@ -1,0 +1,214 @@
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, validateConfig } from "../../lib/config";
+import { SETTINGS } from "../../lib/config-settings";
+import { projectFile, stackConfig, stackFile } from "./support/stack-files";
+
+const P = "stepca-cloudkms";
+
+/** Validates the dev stack's config with `overrides` (keys without namespace are the project's). */
+function devWith(overrides: Record<string, unknown>) {
+    const namespaced = Object.fromEntries(
+        Object.entries(overrides).map(([k, v]) => [k.includes(":") ? k : `${P}:${k}`, v]),
+    );
+    return validateConfig(P, stackConfig("dev", namespaced));
+}
+
+function problemsOf(overrides: Record<string, unknown>): readonly string[] {
+    try {
+        devWith(overrides);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail("expected the configuration to be rejected");
+}
+
+describe("Pulumi.yaml", () => {
+    const project = projectFile();
+
+    it("is the stepca-cloudkms nodejs project", () => {
+        assert.equal(project.name, P);
+        assert.equal((project as unknown as { runtime: string }).runtime, "nodejs");
+    });
+
+    it("declares exactly the settings the program reads, with the same types and defaults", () => {
+        assert.deepEqual(Object.keys(project.config).sort(), Object.keys(SETTINGS).sort());
+        for (const [name, spec] of Object.entries(SETTINGS)) {
+            const declared = project.config[name];
+            assert.equal(declared.type, spec.type, name);
+            assert.equal(declared.default, "default" in spec ? spec.default : undefined, name);
+            assert.ok((declared.description ?? "").length > 20, `${name} needs a description`);
+            if (spec.type === "array") {
+                assert.deepEqual(declared.items, { type: "string" }, name);
+            }
+        }
+    });
+
+    it("pins the same step-ca version the interop tests build", () => {
+        assert.equal(project.config.image.default, "smallstep/step-ca:0.30.2");
+    });
+});
+
+describe("example stacks", () => {
+    it("dev is a valid gcp stack", () => {
+        const config = validateConfig(P, stackConfig("dev"));
+        assert.equal(config.mode, "gcp");
+        assert.equal(config.project, stackFile("dev")["gcp:project"]);
+        assert.equal(config.kmsEndpoint, undefined);
+        assert.equal(config.kms.protectionLevel, "SOFTWARE");
+        assert.equal(config.kms.destroyScheduledDuration, "86400s");
+        assert.deepEqual(config.dnsNames, ["localhost", "127.0.0.1"]);
+    });
+
+    it("prod uses HSM keys in separate rings, a protected root and longer lifetimes", () => {
+        const config = validateConfig(P, stackConfig("prod"));
+        assert.equal(config.kms.protectionLevel, "HSM");
+        assert.equal(config.kms.separateKeyRings, true);
+        assert.equal(config.kms.protectRootKey, true);
+        const dev = validateConfig(P, stackConfig("dev"));
+        assert.ok(config.root.validityDays > dev.root.validityDays);
+        assert.ok(config.intermediate.validityDays > dev.intermediate.validityDays);
+    });
+
+    it("local runs against the emulator and writes a bundle", () => {
+        const config = validateConfig(P, stackConfig("local"));
+        assert.equal(config.mode, "local");
+        assert.equal(config.kmsEndpoint, "127.0.0.1:8085");
+        assert.equal(config.localBundleDir, ".local/bundle");
+        assert.equal(config.project, "local");
+    });
+});
+
+describe("validateConfig", () => {
+    it("fills in the declared defaults", () => {
+        const config = validateConfig(P, { "gcp:project": "my-project", [`${P}:dnsNames`]: '["ca.example.com"]' });
+        assert.deepEqual(config, {
+            mode: "gcp",
+            project: "my-project",
+            kmsEndpoint: undefined,
+            kms: {
+                location: "us-central1",
+                keyRingPrefix: "step-ca",
+                separateKeyRings: true,
+                rootAlgorithm: "EC_SIGN_P384_SHA384",
+                intermediateAlgorithm: "EC_SIGN_P256_SHA256",
+                protectionLevel: "SOFTWARE",
+                destroyScheduledDuration: "2592000s",
+                protectRootKey: false,
+            },
+            root: { commonName: "Step CA Root CA", organization: "Step CA", validityDays: 3650 },
+            intermediate: {
+                commonName: "Step CA Intermediate CA",
+                organization: "Step CA",
+                validityDays: 365,
+                renewBeforeDays: 30,
+            },
+            dnsNames: ["ca.example.com"],
+            port: 9000,
+            provisionerName: "admin",
+            image: "smallstep/step-ca:0.30.2",
+            localBundleDir: ".local/bundle",
+        });
+    });
+
+    it("accepts algorithm aliases in any case and returns the Cloud KMS name", () => {
+        const config = devWith({ rootAlgorithm: "rsa-pss-3072", intermediateAlgorithm: "ec_p256" });
+        assert.equal(config.kms.rootAlgorithm, "RSA_SIGN_PSS_3072_SHA256");
+        assert.equal(config.kms.intermediateAlgorithm, "EC_SIGN_P256_SHA256");
+        assert.equal(devWith({ rootAlgorithm: "rsa_sign_pkcs1_4096_sha512" }).kms.rootAlgorithm, "RSA_SIGN_PKCS1_4096_SHA512");
+    });
+
+    it("accepts images pinned by tag or digest, from any registry", () => {
+        for (const image of [
+            "smallstep/step-ca:0.30.2",
+            "registry.example.com:5000/smallstep/step-ca:0.30.2",
+            `smallstep/step-ca@sha256:${"a".repeat(64)}`,
+        ]) {
+            assert.equal(devWith({ image }).image, image);
+        }
+    });
+
+    it("does not copy the provisioner password into the plain config", () => {
+        const config = devWith({ provisionerPassword: "hunter2-hunter2" });
+        assert.ok(!JSON.stringify(config).includes("hunter2"));
+    });
+
+    // Each bad input, the key it names, and words of its fix.
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+        ["unknown algorithm", { rootAlgorithm: "EC_SIGN_P521_SHA512" }, /rootAlgorithm "EC_SIGN_P521_SHA512" is not a supported signing algorithm.*EC_SIGN_P384_SHA384 \(EC-P384\)/],
+        ["secp256k1 (step-ca cannot use it)", { intermediateAlgorithm: "EC_SIGN_SECP256K1_SHA256" }, /intermediateAlgorithm .* not a supported/],
+        ["intermediate outliving the root", { rootValidityDays: 365, intermediateValidityDays: 730 }, /intermediateValidityDays \(730\) must be shorter than .*rootValidityDays \(365\).*outlive/],
+        ["intermediate as long as the root", { rootValidityDays: 365, intermediateValidityDays: 365 }, /must be shorter than/],
+        ["renewal window covering the whole lifetime", { intermediateValidityDays: 30, renewBeforeDays: 30 }, /renewBeforeDays \(30\) must be shorter .*every `pulumi up` would\s+re-mint/],
+        ["empty dnsNames", { dnsNames: [] }, /dnsNames is empty.*pulumi config set --path 'dnsNames\[0\]'/],
+        ["missing dnsNames", { dnsNames: undefined }, /dnsNames is required/],
+        ["dnsNames given as a string", { dnsNames: "ca.example.com" }, /dnsNames must be a list/],
+        ["a URL in dnsNames", { dnsNames: ["https://ca.example.com"] }, /"https:\/\/ca.example.com" is not a DNS name or IP address \(a bare host name/],
+        ["duplicate dnsNames", { dnsNames: ["a.example.com", "a.example.com"] }, /more than once/],
+        ["bad location", { location: "US Central" }, /location "US Central" is not a Cloud KMS location/],
+        ["a zone as location", { location: "us-central1-a" }, /looks like a zone.*"us-central1".*pulumi config set location us-central1/],
+        ["duration without unit", { destroyScheduledDuration: "86400" }, /destroyScheduledDuration "86400" is not a duration in seconds.*"86400s"/],
+        ["duration in days", { destroyScheduledDuration: "30d" }, /"30d" is not a duration/],
+        ["duration under a day", { destroyScheduledDuration: "3600s" }, /"3600s" is outside .* 86400s \(1 day\) to 10368000s \(120 days\)/],
+        ["duration over 120 days", { destroyScheduledDuration: "10368001s" }, /outside/],
+        ["port 0", { port: 0 }, /port "0" must be a whole number from 1 to 65535/],
+        ["port 65536", { port: 65536 }, /port "65536" must be a whole number from 1 to 65535/],
+        ["port not a number", { port: "https" }, /port "https" must be a whole number/],
+        ["protection level", { protectionLevel: "EXTERNAL" }, /protectionLevel "EXTERNAL" must be one of SOFTWARE, HSM/],
+        ["mode", { mode: "aws" }, /mode "aws" must be one of gcp, local/],
+        ["boolean", { separateKeyRings: "yes" }, /separateKeyRings "yes" is not a boolean/],
+        ["key ring prefix", { keyRingPrefix: "step ca!" }, /keyRingPrefix "step ca!" must be 1-40 letters/],
+        ["too long key ring prefix", { keyRingPrefix: "x".repeat(41) }, /keyRingPrefix/],
+        ["root and intermediate with one name", { rootCommonName: "Same CA", intermediateCommonName: "Same CA" }, /both "Same CA".*looks self-signed/],
+        ["empty common name", { rootCommonName: " " }, /rootCommonName must be 1-64 characters/],
+        ["organization too long", { organization: "o".repeat(65) }, /organization is 65 characters/],
+        ["validity of zero days", { intermediateValidityDays: 0 }, /intermediateValidityDays "0" must be a whole number from 1/],
+        ["negative renewal", { renewBeforeDays: -1 }, /renewBeforeDays "-1" must be a whole number from 0/],
+        ["empty provisioner name", { provisionerName: "" }, /provisionerName is empty/],
+        ["unpinned image", { image: "smallstep/step-ca" }, /not a pinned image reference.*smallstep\/step-ca:0.30.2/],
+        ["latest image", { image: "smallstep/step-ca:latest" }, /moving "latest" tag/],
+        ["kmsEndpoint in gcp mode", { kmsEndpoint: "127.0.0.1:8085" }, /kmsEndpoint is set but mode is "gcp".*pulumi config rm kmsEndpoint/],
+        ["no gcp:project in gcp mode", { "gcp:project": undefined }, /gcp:project is required in gcp mode.*pulumi config set gcp:project/],
+        ["a project name instead of its ID", { "gcp:project": "My Project" }, /gcp:project "My Project" is not a GCP project ID/],
+        ["misspelt setting", { rootAlgorthm: "EC-P256" }, /rootAlgorthm is not a setting of this program; did you mean rootAlgorithm\?.*pulumi config rm rootAlgorthm/],
+    ];
+    for (const [what, overrides, expected] of cases) {
+        it(`rejects ${what}, saying how to fix it`, () => {
+            const problems = problemsOf(overrides);
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0], expected);
+        });
+    }
+
+    it("in local mode, requires a valid kmsEndpoint and a bundle directory", () => {
+        const local = (overrides: Record<string, unknown>) => {
+            try {
+                validateConfig(P, stackConfig("local", overrides));
+            } catch (e) {
+                return (e as ConfigError).problems;
+            }
+            return [];
+        };
+        assert.match(local({ [`${P}:kmsEndpoint`]: undefined }).join(), /kmsEndpoint is required in local mode/);
+        assert.match(local({ [`${P}:kmsEndpoint`]: "localhost" }).join(), /"localhost" is not host:port/);
+        assert.match(local({ [`${P}:localBundleDir`]: "" }).join(), /localBundleDir is empty/);
+        assert.deepEqual(local({}), []);
+    });
+
+    it("reports every problem in one error, each with a fix", () => {
+        let error: unknown;
+        try {
+            devWith({ rootAlgorithm: "nope", port: 70000, dnsNames: [], location: "Mars", destroyScheduledDuration: "1d" });
+        } catch (e) {
+            error = e;
+        }
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 5);
+        assert.match(error.message, /^Invalid stack configuration \(5 problems\):\n {2}- /);
+        for (const problem of error.problems) {
+            assert.ok(error.message.includes(problem));
+            assert.match(problem, /pulumi config (set|rm)|Use |Lower |Give /, `no fix in: ${problem}`);
+        }
+    });
+});
