@@ -2,11 +2,13 @@
  * Small helpers the dynamic providers share for comparing inputs. Kept free of module state: they are serialized
  * into Pulumi state together with the providers.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as Pulumi from "@pulumi/pulumi";
 
 /** Whether a value is, or contains, an input Pulumi does not know yet (during preview). */
 export function containsUnknown(value: unknown): boolean {
-    if (value === pulumi.runtime.unknownValue) {
+    // Required here, not imported: a captured `pulumi` module would be serialized by value into every provider.
+    const { runtime } = require("@pulumi/pulumi") as typeof Pulumi;
+    if (value === runtime.unknownValue) {
         return true;
     }
     if (value !== null && typeof value === "object") {

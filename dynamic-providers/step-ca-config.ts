@@ -46,7 +46,14 @@ export interface StepCaConfigInputs {
     readonly logFormat?: "text" | "json";
 }
 
-export interface StepCaConfigState extends StepCaConfigInputs {
+/** Inputs with their defaults applied: what state records and what diffs compare. */
+export interface ResolvedStepCaConfigInputs extends StepCaConfigInputs {
+    readonly address: string;
+    readonly caUrl: string;
+    readonly provisionerName: string;
+}
+
+export interface StepCaConfigState extends ResolvedStepCaConfigInputs {
     readonly caJson: string;
     readonly defaultsJson: string;
     /** Secret. The given password, or the one generated at create. */
@@ -54,8 +61,6 @@ export interface StepCaConfigState extends StepCaConfigInputs {
     readonly provisionerKid: string;
     /** Root fingerprint, lowercase hex SHA-256. */
     readonly fingerprint: string;
-    /** The resolved CA URL. */
-    readonly caUrl: string;
     /** The provisioner as written into ca.json (its key encrypted); kept so re-renders reuse it. */
     readonly provisioner: JwkProvisioner;
 }
@@ -64,6 +69,26 @@ const DEFAULT_ADDRESS = ":9000";
 const DEFAULT_PROVISIONER_NAME = "admin";
 /** Inputs that only change the rendered files; the provisioner survives them. */
 const RENDER_KEYS = ["intermediateKeyVersion", "rootCertPem", "dnsNames", "address", "caUrl", "paths", "logFormat"];
+
+/** The known inputs (no `__provider`), defaults applied. */
+function resolveInputs(props: StepCaConfigInputs): ResolvedStepCaConfigInputs {
+    const { intermediateKeyVersion, rootCertPem, dnsNames, provisionerPassword, paths, logFormat } = props;
+    const address = props.address ?? DEFAULT_ADDRESS;
+    const resolved = {
+        intermediateKeyVersion,
+        rootCertPem,
+        dnsNames,
+        address,
+        caUrl: props.caUrl ?? defaultCaUrl(dnsNames[0], address),
+        provisionerName: props.provisionerName ?? DEFAULT_PROVISIONER_NAME,
+        provisionerPassword,
+        paths,
+        logFormat,
+    };
+    return Object.fromEntries(
+        Object.entries(resolved).filter(([, value]) => value !== undefined),
+    ) as unknown as ResolvedStepCaConfigInputs;
+}
 
 function settingsOf(inputs: StepCaConfigInputs): StepCaSettings {
     return {
@@ -76,37 +101,22 @@ function settingsOf(inputs: StepCaConfigInputs): StepCaSettings {
 }
 
 /** A new provisioner is needed when its name changes or a different password is given. */
-function provisionerChanged(olds: StepCaConfigState, news: StepCaConfigInputs): boolean {
-    const nameChanged = (news.provisionerName ?? DEFAULT_PROVISIONER_NAME) !== olds.provisioner.name;
+function provisionerChanged(olds: StepCaConfigState, news: ResolvedStepCaConfigInputs): boolean {
     const passwordChanged = news.provisionerPassword !== undefined && news.provisionerPassword !== olds.provisionerPassword;
-    return nameChanged || passwordChanged;
+    return news.provisionerName !== olds.provisioner.name || passwordChanged;
 }
 
-function resolvedCaUrl(inputs: StepCaConfigInputs): string {
-    return inputs.caUrl ?? defaultCaUrl(inputs.dnsNames[0], inputs.address ?? DEFAULT_ADDRESS);
-}
-
-function render(inputs: StepCaConfigInputs, provisioner: JwkProvisioner, password: string): StepCaConfigState {
-    const settings = settingsOf(inputs);
+function render(inputs: ResolvedStepCaConfigInputs, provisioner: JwkProvisioner, password: string): StepCaConfigState {
     const fingerprint = certificateFingerprint(inputs.rootCertPem);
-    const caUrl = resolvedCaUrl(inputs);
     return {
         ...inputs,
-        caJson: renderCaJson(settings, provisioner),
-        defaultsJson: renderDefaultsJson({ caUrl, fingerprint, paths: inputs.paths }),
+        caJson: renderCaJson(settingsOf(inputs), provisioner),
+        defaultsJson: renderDefaultsJson({ caUrl: inputs.caUrl, fingerprint, paths: inputs.paths }),
         provisionerPassword: password,
         provisionerKid: provisioner.key.kid,
         fingerprint,
-        caUrl,
         provisioner,
     };
-}
-
-function inputsOf(props: StepCaConfigInputs): StepCaConfigInputs {
-    const { intermediateKeyVersion, rootCertPem, dnsNames, address, caUrl, provisionerName } = props;
-    const { provisionerPassword, paths, logFormat } = props;
-    const all = { intermediateKeyVersion, rootCertPem, dnsNames, address, caUrl, provisionerName, provisionerPassword, paths, logFormat };
-    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as unknown as StepCaConfigInputs;
 }
 
 /**
@@ -126,22 +136,23 @@ export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
         if (containsUnknown(news)) {
             return { changes: true, replaces: [], deleteBeforeReplace: false };
         }
-        const changed = changedKeys(olds, { ...news, caUrl: resolvedCaUrl(news) }, RENDER_KEYS);
-        return { changes: changed.length > 0 || provisionerChanged(olds, news), replaces: [], deleteBeforeReplace: false };
+        const resolved = resolveInputs(news);
+        const changes = changedKeys(olds, resolved, RENDER_KEYS).length > 0 || provisionerChanged(olds, resolved);
+        return { changes, replaces: [], deleteBeforeReplace: false };
     },
 
     async create(news: StepCaConfigInputs) {
-        const inputs = inputsOf(news);
+        const inputs = resolveInputs(news);
         const password = inputs.provisionerPassword ?? generateProvisionerPassword();
-        const provisioner = await createJwkProvisioner(inputs.provisionerName ?? DEFAULT_PROVISIONER_NAME, password);
+        const provisioner = await createJwkProvisioner(inputs.provisionerName, password);
         return { id: randomUUID(), outs: render(inputs, provisioner, password) };
     },
 
     async update(_id: string, olds: StepCaConfigState, news: StepCaConfigInputs) {
-        const inputs = inputsOf(news);
+        const inputs = resolveInputs(news);
         const password = inputs.provisionerPassword ?? olds.provisionerPassword;
         const provisioner = provisionerChanged(olds, inputs)
-            ? await createJwkProvisioner(inputs.provisionerName ?? DEFAULT_PROVISIONER_NAME, password)
+            ? await createJwkProvisioner(inputs.provisionerName, password)
             : olds.provisioner;
         return { outs: render(inputs, provisioner, password) };
     },

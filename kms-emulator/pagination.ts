@@ -9,7 +9,7 @@ export interface ListRequest {
 }
 
 /** Used when page_size is 0 ("the server will pick an appropriate default") and as the cap on larger sizes. */
-export const MAX_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 1000;
 
 /**
  * One page of a listing, as AIP-158 and the Cloud KMS List responses define it: `next_page_token` is empty on

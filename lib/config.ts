@@ -65,9 +65,14 @@ export interface CaConfig {
     readonly dnsNames: readonly string[];
     readonly port: number;
     readonly provisionerName: string;
+    /** Whether provisionerPassword is set; read its value with `getSecret`. Unset means generate one. */
+    readonly provisionerPasswordGiven: boolean;
     readonly image: string;
     readonly localBundleDir: string;
 }
+
+/** Shortest provisioner password accepted: ca.json carries the encrypted key, open to offline guessing. */
+export const MIN_PROVISIONER_PASSWORD_LENGTH = 12;
 
 /**
  * Thrown when the stack configuration is invalid. One error lists every problem with its fix, so a user fixes
@@ -213,6 +218,15 @@ export function validateConfig(projectName: string, values: Readonly<Record<stri
                 "Set it with `pulumi config set provisionerName admin`.",
         );
     }
+    const provisionerPassword = values[v.key("provisionerPassword")] ?? "";
+    if (provisionerPassword && provisionerPassword.length < MIN_PROVISIONER_PASSWORD_LENGTH) {
+        problems.push(
+            `${v.key("provisionerPassword")} is shorter than ${MIN_PROVISIONER_PASSWORD_LENGTH} characters; ca.json ` +
+                "holds the provisioner key encrypted under it, open to offline guessing. Set a longer one with " +
+                "`pulumi config set --secret provisionerPassword`, or remove it (`pulumi config rm " +
+                "provisionerPassword`) to have one generated.",
+        );
+    }
     const image = v.string("image").trim();
     const wellFormed = /^(?:[^\s/@]+\/)*[^\s:/@]+(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/.test(image);
     if (!wellFormed || !/[:@][^/]*$/.test(image)) {
@@ -261,6 +275,7 @@ export function validateConfig(projectName: string, values: Readonly<Record<stri
         dnsNames,
         port,
         provisionerName,
+        provisionerPasswordGiven: provisionerPassword !== "",
         image,
         localBundleDir,
     };

@@ -19,10 +19,13 @@ BIN="$DEST/bin"
 
 log() { echo "install-step: $*" >&2; }
 
+# Both binaries present and reporting the pinned versions ("Smallstep CA/0.30.2 (linux/amd64)").
+# (Output captured first: `cmd | grep -q` under pipefail fails at random when grep exits before cmd writes.)
 installed() {
-  [ -x "$BIN/step-ca" ] && [ -x "$BIN/step" ] &&
-    "$BIN/step-ca" version 2>/dev/null | grep -q "/$STEP_CA_VERSION " &&
-    "$BIN/step" version 2>/dev/null | grep -q "/$STEP_CLI_VERSION "
+  [ -x "$BIN/step-ca" ] && [ -x "$BIN/step" ] || return 1
+  local ca cli
+  ca="$("$BIN/step-ca" version 2>/dev/null)" && cli="$("$BIN/step" version 2>/dev/null)" || return 1
+  [[ "$ca" == *"/$STEP_CA_VERSION "* && "$cli" == *"/$STEP_CLI_VERSION "* ]]
 }
 
 if installed; then

@@ -202,7 +202,8 @@ describe("crypto key versions", () => {
     });
 
     test("HSM versions stay PENDING_GENERATION for the configured time, then become ENABLED", async (t) => {
-        const { client } = await startWithClient(t, { hsmPendingMs: 600 });
+        let now = Date.now();
+        const { client } = await startWithClient(t, { hsmPendingMs: 600, now: () => now });
         const key = await createSigningKey(client, await createKeyRing(client), "EC_SIGN_P256_SHA256", { protectionLevel: "HSM" });
         const name = `${key}/cryptoKeyVersions/1`;
         const [pending] = await client.getCryptoKeyVersion({ name });
@@ -217,7 +218,9 @@ describe("crypto key versions", () => {
         );
         await assert.rejects(client.destroyCryptoKeyVersion({ name }), rpcError(status.FAILED_PRECONDITION));
 
-        await new Promise((r) => setTimeout(r, 650));
+        now += 599;
+        assert.equal((await client.getCryptoKeyVersion({ name }))[0].state, "PENDING_GENERATION");
+        now += 1;
         const [ready] = await client.getCryptoKeyVersion({ name });
         assert.equal(ready.state, "ENABLED");
         assert.ok(ready.generateTime);

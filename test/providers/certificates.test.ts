@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { intermediateCertificateProvider } from "../../dynamic-providers/intermediate-certificate";
 import { rootCertificateProvider } from "../../dynamic-providers/root-certificate";
-import { KMS_SIGNING_ALGORITHMS } from "../../lib/kms-algorithms";
+import { KMS_SIGNING_ALGORITHMS, type KmsSigningAlgorithmName } from "../../lib/kms-algorithms";
 import {
     SUBJECT,
     type TestKms,
@@ -41,7 +41,7 @@ describe("root and intermediate minted through KMS, for every algorithm", () => 
     });
     after(() => kms.close());
 
-    for (const algorithm of Object.keys(KMS_SIGNING_ALGORITHMS)) {
+    for (const algorithm of Object.keys(KMS_SIGNING_ALGORITHMS) as KmsSigningAlgorithmName[]) {
         it(`${algorithm}: chain verifies with openssl and carries CA extensions`, async () => {
             const rootKey = await createKeyVersion(kms, algorithm);
             const intermediateKey = await createKeyVersion(kms, algorithm);

@@ -103,11 +103,11 @@ describe("KMS faults", () => {
         try {
             // Corrupt only what comes after the public key: the signature.
             const client = {
-                getPublicKey: (async (...args: Parameters<typeof real.getPublicKey>) => {
-                    const response = await real.getPublicKey(...args);
+                getPublicKey: (async (request: { name: string }, options: object) => {
+                    const response = await real.getPublicKey(request, options);
                     kms.emulator.faults.corruptCrc32c = true;
                     return response;
-                }) as typeof real.getPublicKey,
+                }) as unknown as typeof real.getPublicKey,
                 asymmetricSign: real.asymmetricSign.bind(real),
                 getCryptoKeyVersion: real.getCryptoKeyVersion.bind(real),
             };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { type KmsEmulator, type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator";
+import type { KmsSigningAlgorithmName } from "../../lib/kms-algorithms";
 import { createKmsClient } from "../../lib/kms-client";
 
 export const LOCATION = "projects/stepca-test/locations/us-east1";
@@ -41,7 +42,7 @@ export function uniqueId(prefix: string): string {
 /** Creates an ASYMMETRIC_SIGN key and returns the name of its version 1. */
 export async function createKeyVersion(
     kms: TestKms,
-    algorithm: string,
+    algorithm: KmsSigningAlgorithmName,
     options: { protectionLevel?: "SOFTWARE" | "HSM"; id?: string } = {},
 ): Promise<string> {
     const [key] = await kms.admin.createCryptoKey({

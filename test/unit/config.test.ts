@@ -107,6 +107,7 @@ describe("validateConfig", () => {
             dnsNames: ["ca.example.com"],
             port: 9000,
             provisionerName: "admin",
+            provisionerPasswordGiven: false,
             image: "smallstep/step-ca:0.30.2",
             localBundleDir: ".local/bundle",
         });
@@ -129,8 +130,9 @@ describe("validateConfig", () => {
         }
     });
 
-    it("does not copy the provisioner password into the plain config", () => {
+    it("says whether a provisioner password is given, without copying it into the plain config", () => {
         const config = devWith({ provisionerPassword: "hunter2-hunter2" });
+        assert.equal(config.provisionerPasswordGiven, true);
         assert.ok(!JSON.stringify(config).includes("hunter2"));
     });
 
@@ -166,6 +168,7 @@ describe("validateConfig", () => {
         ["validity of zero days", { intermediateValidityDays: 0 }, /intermediateValidityDays "0" must be a whole number from 1/],
         ["negative renewal", { renewBeforeDays: -1 }, /renewBeforeDays "-1" must be a whole number from 0/],
         ["empty provisioner name", { provisionerName: "" }, /provisionerName is empty/],
+        ["a short provisioner password, without echoing it", { provisionerPassword: "hunter2" }, /provisionerPassword is shorter than 12 characters(?!.*hunter2).*pulumi config set --secret provisionerPassword/],
         ["unpinned image", { image: "smallstep/step-ca" }, /not a pinned image reference.*smallstep\/step-ca:0.30.2/],
         ["latest image", { image: "smallstep/step-ca:latest" }, /moving "latest" tag/],
         ["kmsEndpoint in gcp mode", { kmsEndpoint: "127.0.0.1:8085" }, /kmsEndpoint is set but mode is "gcp".*pulumi config rm kmsEndpoint/],

@@ -14,10 +14,11 @@ export interface StepCaProcess {
 
 export interface StartStepCaOptions {
     stepCa: string;
-    caJson: string;
+    /** step-ca's arguments, e.g. `["--password-file", file, caJson]`. */
+    args: string[];
     /** The environment for step-ca, complete (nothing is inherited). */
     env: NodeJS.ProcessEnv;
-    /** 127.0.0.1 port step-ca listens on (from the rendered ca.json's address). */
+    /** 127.0.0.1 port step-ca listens on (the rendered ca.json's address). */
     port: number;
     /** A DNS name from ca.json's dnsNames, sent as TLS SNI and checked against step-ca's server certificate. */
     serverName: string;
@@ -27,7 +28,7 @@ export interface StartStepCaOptions {
 }
 
 export async function startStepCa(o: StartStepCaOptions): Promise<StepCaProcess> {
-    const child = spawn(o.stepCa, [o.caJson], { env: o.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(o.stepCa, o.args, { env: o.env, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (log += d));
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (log += d));

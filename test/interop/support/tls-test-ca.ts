@@ -16,7 +16,7 @@ export interface TlsTestCa {
     keyPem: string;
 }
 
-const crypto = webcrypto as unknown as Crypto;
+const crypto = webcrypto;
 const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
 const SIGN = { name: "ECDSA", hash: "SHA-256" } as const;
 
@@ -25,7 +25,7 @@ export async function createTlsTestCa(dnsNames: string[] = ["cloudkms.googleapis
     const notBefore = new Date(Date.now() - 60_000);
     const notAfter = new Date(Date.now() + 24 * 3600_000);
 
-    const caKeys = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
+    const caKeys = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
     const ca = await x509.X509CertificateGenerator.createSelfSigned(
         {
             name: "CN=stepca-cloudkms interop throwaway TLS CA",
@@ -42,7 +42,7 @@ export async function createTlsTestCa(dnsNames: string[] = ["cloudkms.googleapis
         crypto,
     );
 
-    const leafKeys = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
+    const leafKeys = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
     const leaf = await x509.X509CertificateGenerator.create(
         {
             subject: `CN=${dnsNames[0]}`,

@@ -1,0 +1,169 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { CaConfig, CertificateSettings } from "../lib/config";
+import { IntermediateCertificate } from "../dynamic-providers/intermediate-certificate";
+import { RootCertificate } from "../dynamic-providers/root-certificate";
+import { StepCaConfig } from "../dynamic-providers/step-ca-config";
+import { CaKeys } from "./ca-keys";
+import { CaServiceAccount } from "./ca-service-account";
+import { LocalCaKeys } from "./local-ca-keys";
+import { ProjectServices } from "./project-services";
+import { StepCaBundle } from "./step-ca-bundle";
+import { StepCaContainer } from "./step-ca-container";
+import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "./step-ca-layout";
+
+/** Inputs of {@link StepCa}. */
+export interface StepCaArgs {
+    /** The validated stack configuration. Plain values: they decide which resources exist. */
+    config: CaConfig;
+    /** Provisioner password (secret); a password is generated when omitted. */
+    provisionerPassword?: pulumi.Input<string>;
+}
+
+/**
+ * A step-ca certificate authority whose root and intermediate keys live in Cloud KMS.
+ *
+ * gcp mode: APIs, key rings and keys in Cloud KMS, a service account that may sign with the intermediate key only,
+ * and step-ca in Docker. local mode swaps the edges, not the middle: keys on the local KMS emulator, no IAM, and
+ * the step-ca files written to a local directory. Certificates and step-ca's configuration come from the same
+ * providers in both modes.
+ */
+export class StepCa extends pulumi.ComponentResource {
+    /** The URL clients use, `https://<first DNS name>:<port>`. */
+    readonly caUrl: pulumi.Output<string>;
+    /** SHA-256 of the root certificate (lowercase hex), what `step ca bootstrap` pins. */
+    readonly rootFingerprint: pulumi.Output<string>;
+    readonly rootCertPem: pulumi.Output<string>;
+    readonly intermediateCertPem: pulumi.Output<string>;
+    readonly rootKeyVersion: pulumi.Output<string>;
+    readonly intermediateKeyVersion: pulumi.Output<string>;
+    /** The CA's service account (gcp mode). */
+    readonly serviceAccountEmail?: pulumi.Output<string>;
+    /** The STEPPATH the bundle was written to (local mode). */
+    readonly localBundleDir?: string;
+    /** `step ca bootstrap …` for clients. */
+    readonly bootstrapCommand: pulumi.Output<string>;
+    /** The JWK provisioner's password (secret). */
+    readonly provisionerPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: StepCaArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stepca:index:StepCa", name, {}, opts);
+        const { config } = args;
+        const local = config.mode === "local";
+        const parent = { parent: this };
+        const naming = { ...config.kms };
+
+        let keys: CaKeys | LocalCaKeys;
+        let serviceAccount: CaServiceAccount | undefined;
+        if (local) {
+            keys = new LocalCaKeys(
+                `${name}-keys`,
+                { ...naming, kmsEndpoint: config.kmsEndpoint!, project: config.project },
+                parent,
+            );
+        } else {
+            const apis = new ProjectServices(`${name}-apis`, { project: config.project }, parent);
+            keys = new CaKeys(`${name}-keys`, { ...naming, project: apis.project }, parent);
+            serviceAccount = new CaServiceAccount(
+                `${name}-account`,
+                { project: apis.project, signingKeyId: keys.intermediateKey.id },
+                parent,
+            );
+        }
+
+        const root = new RootCertificate(
+            `${name}-root`,
+            {
+                keyVersion: keys.rootKeyVersion,
+                subject: subjectOf(config.root),
+                validityDays: config.root.validityDays,
+                kmsEndpoint: config.kmsEndpoint,
+            },
+            parent,
+        );
+        const intermediate = new IntermediateCertificate(
+            `${name}-intermediate`,
+            {
+                keyVersion: keys.intermediateKeyVersion,
+                issuerKeyVersion: keys.rootKeyVersion,
+                issuerCertPem: root.certPem,
+                subject: subjectOf(config.intermediate),
+                validityDays: config.intermediate.validityDays,
+                renewBeforeDays: config.intermediate.renewBeforeDays,
+                kmsEndpoint: config.kmsEndpoint,
+            },
+            parent,
+        );
+
+        const layout: StepCaLayout = local ? stepCaLayout(path.resolve(config.localBundleDir)) : CONTAINER_LAYOUT;
+        const stepCaConfig = new StepCaConfig(
+            `${name}-config`,
+            {
+                intermediateKeyVersion: keys.intermediateKeyVersion,
+                rootCertPem: root.certPem,
+                dnsNames: [...config.dnsNames],
+                address: `:${config.port}`,
+                provisionerName: config.provisionerName,
+                provisionerPassword: args.provisionerPassword,
+                paths: {
+                    root: layout.rootCert,
+                    crt: layout.intermediateCert,
+                    config: layout.caJson,
+                    db: layout.db,
+                    // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.
+                    kmsCredentialsFile: local ? null : layout.kmsCredentials,
+                },
+            },
+            parent,
+        );
+        this.provisionerPassword = pulumi.secret(stepCaConfig.provisionerPassword);
+
+        const files = {
+            caJson: stepCaConfig.caJson,
+            defaultsJson: stepCaConfig.defaultsJson,
+            rootCertPem: root.certPem,
+            intermediateCertPem: intermediate.certPem,
+            password: this.provisionerPassword,
+        };
+        if (serviceAccount) {
+            new StepCaContainer(
+                `${name}-container`,
+                {
+                    ...files,
+                    image: config.image,
+                    port: config.port,
+                    dnsNames: [...config.dnsNames],
+                    kmsCredentialsJsonBase64: serviceAccount.credentialsJsonBase64,
+                },
+                // Start step-ca only once its grants exist.
+                { parent: this, dependsOn: [serviceAccount] },
+            );
+            this.serviceAccountEmail = serviceAccount.email;
+        } else {
+            new StepCaBundle(`${name}-bundle`, { ...files, paths: layout }, parent);
+            this.localBundleDir = layout.stepPath;
+        }
+
+        this.caUrl = stepCaConfig.caUrl;
+        this.rootFingerprint = root.fingerprint;
+        this.rootCertPem = root.certPem;
+        this.intermediateCertPem = intermediate.certPem;
+        this.rootKeyVersion = keys.rootKeyVersion;
+        this.intermediateKeyVersion = keys.intermediateKeyVersion;
+        this.bootstrapCommand = pulumi.interpolate`step ca bootstrap --ca-url ${this.caUrl} --fingerprint ${this.rootFingerprint}`;
+
+        this.registerOutputs({
+            caUrl: this.caUrl,
+            rootFingerprint: this.rootFingerprint,
+            rootKeyVersion: this.rootKeyVersion,
+            intermediateKeyVersion: this.intermediateKeyVersion,
+        });
+    }
+}
+
+/** Certificate subject from config; an empty organization means no O attribute. */
+function subjectOf(settings: CertificateSettings): { commonName: string; organization?: string } {
+    return settings.organization
+        ? { commonName: settings.commonName, organization: settings.organization }
+        : { commonName: settings.commonName };
+}

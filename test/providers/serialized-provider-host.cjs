@@ -1,0 +1,24 @@
+// Loads a serialized dynamic provider the way @pulumi/pulumi/cmd/dynamic-provider does (require-from-string, then
+// handler()) in a plain Node process with no TypeScript tooling, and drives it through check, create, a no-op diff
+// and delete. Input: env PROVIDER_FILE (serialized text) and PROVIDER_INPUTS (JSON). Output: JSON on stdout.
+"use strict";
+const fs = require("node:fs");
+const requireFromString = require("require-from-string");
+
+async function main() {
+    const provider = requireFromString(fs.readFileSync(process.env.PROVIDER_FILE, "utf8")).handler();
+    const inputs = JSON.parse(process.env.PROVIDER_INPUTS);
+    const check = await provider.check({}, inputs);
+    const created = await provider.create(check.inputs);
+    const diff = await provider.diff(created.id, created.outs, check.inputs);
+    await provider.delete(created.id, created.outs);
+    return { failures: check.failures, id: created.id, outs: created.outs, diff };
+}
+
+main().then(
+    (result) => process.stdout.write(JSON.stringify(result)),
+    (error) => {
+        process.stderr.write(String(error && error.stack ? error.stack : error));
+        process.exitCode = 1;
+    },
+);

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { intermediateCertificateProvider } from "../../dynamic-providers/intermediate-certificate";
+import { rootCertificateProvider } from "../../dynamic-providers/root-certificate";
+import { stepCaConfigProvider } from "../../dynamic-providers/step-ca-config";
+import { decryptProvisionerKey } from "../../lib/jwk-provisioner";
+import { SUBJECT, type TestKms, createKeyVersion, opensslVerifiesChain, startTestKms } from "./support";
+
+const REPO = resolve(__dirname, "../..");
+const HOST = join(__dirname, "serialized-provider-host.cjs");
+
+interface HostResult {
+    failures: unknown[];
+    id: string;
+    outs: Record<string, any>;
+    diff: pulumi.dynamic.DiffResult;
+}
+
+/**
+ * Serializes a provider exactly as pulumi.dynamic.Resource does (closure serializer, `() => provider`, secrets
+ * allowed) and runs it from that text in a fresh plain-Node process whose working directory is the project, as the
+ * engine's dynamic-provider host does.
+ */
+async function runSerialized(provider: pulumi.dynamic.ResourceProvider, inputs: object): Promise<HostResult> {
+    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    const dir = mkdtempSync(join(tmpdir(), "stepca-provider-"));
+    try {
+        const file = join(dir, "provider.js");
+        writeFileSync(file, serialized.text);
+        const { stdout } = await promisify(execFile)(process.execPath, [HOST], {
+            cwd: REPO,
+            env: { ...process.env, NODE_OPTIONS: "", PROVIDER_FILE: file, PROVIDER_INPUTS: JSON.stringify(inputs) },
+            maxBuffer: 16 * 1024 * 1024,
+        });
+        return JSON.parse(stdout) as HostResult;
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+const NO_CHANGES = { changes: false, replaces: [], deleteBeforeReplace: false };
+
+describe("providers as Pulumi stores them: serialized, run in a fresh Node process", () => {
+    let kms: TestKms;
+    let rootKey: string;
+    let root: HostResult;
+    before(async () => {
+        kms = await startTestKms();
+        rootKey = await createKeyVersion(kms, "EC_SIGN_P384_SHA384");
+    });
+    after(() => kms.close());
+
+    it("RootCertificate: check, create, no-op diff, delete", async () => {
+        kms.emulator.calls.reset();
+        root = await runSerialized(rootCertificateProvider, {
+            keyVersion: rootKey,
+            subject: SUBJECT,
+            validityDays: 3650,
+            kmsEndpoint: kms.emulator.address,
+        });
+        assert.deepEqual(root.failures, []);
+        assert.match(root.outs.certPem, /BEGIN CERTIFICATE/);
+        assert.deepEqual(root.diff, NO_CHANGES);
+        assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 1, AsymmetricSign: 1 }, "diff and delete made no call");
+    });
+
+    it("IntermediateCertificate: check, create, no-op diff, delete", async () => {
+        const keyVersion = await createKeyVersion(kms, "RSA_SIGN_PSS_2048_SHA256");
+        kms.emulator.calls.reset();
+        const intermediate = await runSerialized(intermediateCertificateProvider, {
+            keyVersion,
+            issuerKeyVersion: rootKey,
+            issuerCertPem: root.outs.certPem,
+            subject: { commonName: "Serialized Intermediate" },
+            validityDays: 365,
+            renewBeforeDays: 30,
+            kmsEndpoint: kms.emulator.address,
+        });
+        assert.deepEqual(intermediate.failures, []);
+        assert.match(opensslVerifiesChain(root.outs.certPem, intermediate.outs.certPem), /OK/);
+        assert.deepEqual(intermediate.diff, NO_CHANGES);
+        assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 1, AsymmetricSign: 1 });
+    });
+
+    it("StepCaConfig: check, create, no-op diff, delete", async () => {
+        const config = await runSerialized(stepCaConfigProvider, {
+            intermediateKeyVersion: rootKey,
+            rootCertPem: root.outs.certPem,
+            dnsNames: ["ca.example.com"],
+        });
+        assert.deepEqual(config.failures, []);
+        assert.deepEqual(config.diff, NO_CHANGES);
+        assert.equal(JSON.parse(config.outs.defaultsJson).fingerprint, root.outs.fingerprint);
+        const [provisioner] = JSON.parse(config.outs.caJson).authority.provisioners;
+        const privateJwk = await decryptProvisionerKey(provisioner.encryptedKey, config.outs.provisionerPassword);
+        assert.equal(privateJwk.kid, config.outs.provisionerKid);
+    });
+});
