@@ -27,7 +27,10 @@ export class CaServiceAccount extends pulumi.ComponentResource {
     readonly grants: gcp.kms.CryptoKeyIAMMember[];
     readonly key: gcp.serviceaccount.Key;
     readonly email: pulumi.Output<string>;
-    /** The service-account JSON key, base64-encoded (secret). */
+    /**
+     * The service-account JSON key, base64-encoded (secret). Resolves only once the grants exist, so whatever
+     * starts step-ca with it waits for them.
+     */
     readonly credentialsJsonBase64: pulumi.Output<string>;
 
     constructor(name: string, args: CaServiceAccountArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,7 +59,9 @@ export class CaServiceAccount extends pulumi.ComponentResource {
                 ),
         );
         this.key = new gcp.serviceaccount.Key(name, { serviceAccountId: this.account.name }, { parent: this });
-        this.credentialsJsonBase64 = pulumi.secret(this.key.privateKey);
+        this.credentialsJsonBase64 = pulumi.secret(
+            pulumi.all([this.key.privateKey, ...this.grants.map((g) => g.etag)]).apply(([privateKey]) => privateKey),
+        );
 
         this.registerOutputs({ email: this.email });
     }

@@ -135,8 +135,7 @@ export class StepCa extends pulumi.ComponentResource {
                     dnsNames: [...config.dnsNames],
                     kmsCredentialsJsonBase64: serviceAccount.credentialsJsonBase64,
                 },
-                // Start step-ca only once its grants exist.
-                { parent: this, dependsOn: [serviceAccount] },
+                parent,
             );
             this.serviceAccountEmail = serviceAccount.email;
         } else {

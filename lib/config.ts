@@ -25,6 +25,9 @@ export type SigningAlgorithm = KmsSigningAlgorithmName;
 export type Mode = "gcp" | "local";
 export type ProtectionLevel = "SOFTWARE" | "HSM";
 
+/** Project of the key names on the emulator when `gcp:project` is not set (a valid project ID, as KMS checks). */
+export const LOCAL_PROJECT = "stepca-local";
+
 /** Cloud KMS keeps destroyed versions recoverable for 24 hours at least and 120 days at most. */
 export const MIN_DESTROY_SCHEDULED_SECONDS = 24 * 3600;
 export const MAX_DESTROY_SCHEDULED_SECONDS = 120 * 24 * 3600;
@@ -55,7 +58,7 @@ export interface CertificateSettings {
 /** The validated stack configuration; secrets are not part of it. */
 export interface CaConfig {
     readonly mode: Mode;
-    /** GCP project (`gcp:project`); in local mode the emulator's project, `local` unless set. */
+    /** GCP project (`gcp:project`); in local mode the project part of key names, {@link LOCAL_PROJECT} unless set. */
     readonly project: string;
     /** `host:port` of the local KMS emulator; set in local mode only. */
     readonly kmsEndpoint?: string;
@@ -253,7 +256,7 @@ export function validateConfig(projectName: string, values: Readonly<Record<stri
     }
     return {
         mode,
-        project: gcpProject || "local",
+        project: gcpProject || LOCAL_PROJECT,
         kmsEndpoint: mode === "local" ? kmsEndpoint : undefined,
         kms: {
             location,

@@ -88,7 +88,7 @@ export function kmsCallError(method: KmsMethod, keyVersion: string, error: unkno
         method,
         keyVersion,
         code,
-        `Cloud KMS ${method} on ${keyVersion} failed with ${codeName}: ${String(details)}.${advice}`,
+        `Cloud KMS ${method} on ${keyVersion} failed with ${codeName}: ${String(details).replace(/\.$/, "")}.${advice}`,
     );
 }
 

@@ -4,6 +4,7 @@
  * before anything is returned.
  */
 import { X509Certificate } from "node:crypto";
+import type * as X509 from "@peculiar/x509";
 import { type CertificateFacts, certificateFacts } from "./certificate-facts";
 import type { IntermediateCertificateRequest, RootCertificateRequest } from "./certificate-request";
 import {
@@ -35,7 +36,8 @@ export async function mintRootCertificate(
     const publicKey = new x509.PublicKey(kmsKey.pem);
     const template = await rootCertificateTemplate({ publicKey, subject: request.subject, validity });
     const certPem = await signTemplate(client, template, publicKey, request.keyVersion, kmsKey.algorithm, options);
-    if (!new X509Certificate(certPem).verify(new X509Certificate(certPem).publicKey)) {
+    const minted = new X509Certificate(certPem);
+    if (!minted.verify(minted.publicKey)) {
         throw new Error(`the root certificate signed by ${request.keyVersion} does not verify with its own key`);
     }
     return { certPem, keyAlgorithm: kmsKey.algorithm.name, ...certificateFacts(certPem) };
@@ -59,8 +61,9 @@ export async function mintIntermediateCertificate(
     const publicKey = new x509.PublicKey(kmsKey.pem);
     const template = await intermediateCertificateTemplate({ publicKey, subject: request.subject, validity, issuer });
     const certPem = await signTemplate(client, template, publicKey, request.issuerKeyVersion, issuerAlgorithm, options);
+    const minted = new X509Certificate(certPem);
     const issuerCert = new X509Certificate(request.issuerCertPem);
-    if (!new X509Certificate(certPem).checkIssued(issuerCert) || !new X509Certificate(certPem).verify(issuerCert.publicKey)) {
+    if (!minted.checkIssued(issuerCert) || !minted.verify(issuerCert.publicKey)) {
         throw new Error(
             `the intermediate signed by ${request.issuerKeyVersion} does not verify with the issuer certificate ` +
                 `"${issuer.subject}": that key version is not the issuer certificate's key`,
@@ -70,7 +73,7 @@ export async function mintIntermediateCertificate(
 }
 
 /** The KMS algorithm of the key that signed a self-signed certificate (the root), from the certificate alone. */
-export function signingAlgorithmOf(cert: import("@peculiar/x509").X509Certificate): KmsSigningAlgorithm {
+export function signingAlgorithmOf(cert: X509.X509Certificate): KmsSigningAlgorithm {
     const details = new X509Certificate(cert.toString("pem")).publicKey.asymmetricKeyDetails;
     const curveSizes: Record<string, number> = { prime256v1: 256, secp384r1: 384 };
     const keySize = details?.modulusLength ?? curveSizes[details?.namedCurve ?? ""] ?? 0;
@@ -80,7 +83,7 @@ export function signingAlgorithmOf(cert: import("@peculiar/x509").X509Certificat
 async function signTemplate(
     client: KmsClient,
     template: CertificateTemplate,
-    publicKey: import("@peculiar/x509").PublicKey,
+    publicKey: X509.PublicKey,
     signingKeyVersion: string,
     algorithm: KmsSigningAlgorithm,
     options: KmsCallOptions,

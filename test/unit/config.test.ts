@@ -76,7 +76,7 @@ describe("example stacks", () => {
         assert.equal(config.mode, "local");
         assert.equal(config.kmsEndpoint, "127.0.0.1:8085");
         assert.equal(config.localBundleDir, ".local/bundle");
-        assert.equal(config.project, "local");
+        assert.equal(config.project, "stepca-local");
     });
 });
 

@@ -1,6 +1,7 @@
 import { createHash, webcrypto } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { loadX509 } from "../../../lib/x509";
+import { SECRET_SIG, SECRET_SIG_KEY } from "./secrets";
 import { stackConfig } from "./stack-files";
 
 /** One resource as the mock monitor saw it. */
@@ -12,8 +13,8 @@ export interface MockedResource {
     readonly inputs: Record<string, any>;
     /** State the mocks returned: inputs plus computed outputs. */
     readonly state: Record<string, any>;
-    /** Types of the ancestors, outermost first (from the URN). */
-    readonly parentTypes: readonly string[];
+    /** Type of the parent resource (from the URN); undefined for the top-level component. */
+    readonly parentType: string | undefined;
     /** Resource options and raw (secret-marked) inputs, as sent to the engine. */
     readonly request: RegistrationRequest;
 }
@@ -62,7 +63,7 @@ export async function runStack(
             throw new Error(`unexpected invoke ${args.token}`);
         },
         newResource: async (args) => {
-            const { __provider, ...inputs } = args.inputs;
+            const { __provider, ...inputs } = unsecret(args.inputs) as Record<string, any>;
             if (__provider !== undefined) {
                 checkFailures.push(...(await checkDynamic(args.type, args.name, inputs)));
             }
@@ -99,7 +100,8 @@ export async function runStack(
         const type = types[types.length - 1];
         const r = registered.get(`${type}::${name}`)!;
         const request = requests.get(`${type}::${name}`)!;
-        resources.push({ urn, type, name, inputs: r.inputs, state: r.state, parentTypes: types.slice(0, -1), request });
+        const parentType = types.length > 1 ? types[types.length - 2] : undefined;
+        resources.push({ urn, type, name, inputs: r.inputs, state: r.state, parentType, request });
     }
     return { resources, outputs, secretOutputs, checkFailures };
 }
@@ -126,6 +128,21 @@ function recordRequests(): void {
 /** Whether the engine would hear of this many resources: none, when the program stops at config validation. */
 export function registeredCount(): number {
     return requests.size;
+}
+
+/** The value with Pulumi's secret wrappers removed (the mocks API hands over some nested secrets wrapped). */
+function unsecret(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(unsecret);
+    }
+    if (value === null || typeof value !== "object") {
+        return value;
+    }
+    const record = value as Record<string, unknown>;
+    if (record[SECRET_SIG_KEY] === SECRET_SIG) {
+        return unsecret(record.value);
+    }
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unsecret(v)]));
 }
 
 function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {

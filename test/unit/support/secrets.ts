@@ -1,6 +1,6 @@
 /** Pulumi's wire marker for a secret value: `{ [SIG]: SECRET_SIG, value }`. */
-const SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /**
  * Paths at which `needle` appears in serialized inputs outside a secret wrapper: each one would land in
@@ -14,7 +14,7 @@ export function plainOccurrences(value: unknown, needle: string, path = "$"): st
         return [];
     }
     const record = value as Record<string, unknown>;
-    if (record[SIG] === SECRET_SIG) {
+    if (record[SECRET_SIG_KEY] === SECRET_SIG) {
         return [];
     }
     return Object.entries(record).flatMap(([key, child]) => plainOccurrences(child, needle, `${path}.${key}`));

@@ -1,0 +1,124 @@
+import * as assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { KeyManagementServiceClient } from "@google-cloud/kms";
+import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-crypto-key";
+import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
+import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
+import { createKmsClient } from "../../lib/kms-client";
+import { reloadSerialized } from "./support/serialized";
+
+// Local mode's key providers against an in-process KMS emulator, through the real Cloud KMS client.
+describe("emulator key ring and crypto key providers", () => {
+    let emulator: KmsEmulator;
+    let admin: KeyManagementServiceClient;
+    let ringName: string;
+    let n = 0;
+    const unique = (prefix: string) => `${prefix}-${process.pid}-${++n}`;
+    const keyInputs = (overrides: Record<string, unknown> = {}) => ({
+        kmsEndpoint: emulator.address,
+        keyRing: ringName,
+        cryptoKeyId: unique("key"),
+        algorithm: "EC_SIGN_P256_SHA256",
+        protectionLevel: "SOFTWARE",
+        destroyScheduledDuration: "86400s",
+        labels: { app: "step-ca", role: "intermediate" },
+        ...overrides,
+    });
+
+    before(async () => {
+        emulator = await startKmsEmulator({ hsmPendingMs: 0 });
+        admin = createKmsClient(emulator.address);
+        const { outs } = await emulatorKeyRingProvider.create({
+            kmsEndpoint: emulator.address,
+            project: "stepca-local",
+            location: "us-central1",
+            keyRingId: unique("ring"),
+        });
+        ringName = outs!.name;
+    });
+    after(async () => {
+        await admin.close();
+        await emulator.stop();
+    });
+
+    it("creates a key ring by its full name, refuses a second one of the same name, and forgets it on delete", async () => {
+        const inputs = { kmsEndpoint: emulator.address, project: "stepca-local", location: "us-central1", keyRingId: unique("ring") };
+        const { id, outs } = await emulatorKeyRingProvider.create(inputs);
+        assert.equal(id, `projects/stepca-local/locations/us-central1/keyRings/${inputs.keyRingId}`);
+        assert.deepEqual(outs, { ...inputs, name: id });
+        await assert.rejects(emulatorKeyRingProvider.create(inputs), /already exists/i);
+        await emulatorKeyRingProvider.delete!(id, outs!);
+        assert.deepEqual(await emulatorKeyRingProvider.read!(id, outs), { id, props: outs });
+    });
+
+    it("reports a key ring the emulator does not know as gone", async () => {
+        const props = { kmsEndpoint: emulator.address, project: "stepca-local", location: "us-central1", keyRingId: "nope", name: "" };
+        const id = "projects/stepca-local/locations/us-central1/keyRings/never-created";
+        assert.deepEqual(await emulatorKeyRingProvider.read!(id, { ...props, name: id }), {});
+    });
+
+    it("creates an asymmetric-signing key whose first version can be used at once", async () => {
+        const inputs = keyInputs({ destroyScheduledDuration: "172800s" });
+        const { id, outs } = await emulatorCryptoKeyProvider.create(inputs);
+        assert.equal(id, `${ringName}/cryptoKeys/${inputs.cryptoKeyId}`);
+        assert.deepEqual(outs, { ...inputs, name: id, keyVersion: `${id}/cryptoKeyVersions/1` });
+        const [key] = await admin.getCryptoKey({ name: id });
+        assert.equal(key.purpose, "ASYMMETRIC_SIGN");
+        assert.equal(key.versionTemplate?.algorithm, "EC_SIGN_P256_SHA256");
+        assert.equal(Number(key.destroyScheduledDuration?.seconds), 172800);
+        assert.deepEqual(key.labels, inputs.labels);
+        const [publicKey] = await admin.getPublicKey({ name: outs!.keyVersion });
+        assert.match(publicKey.pem ?? "", /BEGIN PUBLIC KEY/);
+    });
+
+    it("destroys every live version on delete, as the GCP provider does, and leaves the key", async () => {
+        const { id, outs } = await emulatorCryptoKeyProvider.create(keyInputs());
+        await admin.createCryptoKeyVersion({ parent: id, cryptoKeyVersion: {} });
+        await emulatorCryptoKeyProvider.delete!(id, outs!);
+        const [versions] = await admin.listCryptoKeyVersions({ parent: id });
+        assert.deepEqual(versions.map((v) => v.state), ["DESTROY_SCHEDULED", "DESTROY_SCHEDULED"]);
+        await emulatorCryptoKeyProvider.delete!(id, outs!);
+        assert.deepEqual(await emulatorCryptoKeyProvider.read!(id, outs), { id, props: outs });
+    });
+
+    it("handles HSM keys", async () => {
+        const { id, outs } = await emulatorCryptoKeyProvider.create(keyInputs({ protectionLevel: "HSM" }));
+        const [version] = await admin.getCryptoKeyVersion({ name: outs!.keyVersion });
+        assert.equal(version.protectionLevel, "HSM");
+        await emulatorCryptoKeyProvider.delete!(id, outs!);
+    });
+
+    it("replaces a key for anything fixed at creation, and updates labels and the endpoint in place", async () => {
+        const inputs = keyInputs();
+        const { id, outs } = await emulatorCryptoKeyProvider.create(inputs);
+        const diff = (news: object) => emulatorCryptoKeyProvider.diff!(id, outs!, { ...inputs, ...news });
+        assert.deepEqual(await diff({}), { changes: false, replaces: [] });
+        assert.deepEqual((await diff({ algorithm: "EC_SIGN_P384_SHA384" })).replaces, ["algorithm"]);
+        assert.deepEqual((await diff({ protectionLevel: "HSM" })).replaces, ["protectionLevel"]);
+        assert.deepEqual((await diff({ destroyScheduledDuration: "172800s" })).replaces, ["destroyScheduledDuration"]);
+        assert.deepEqual((await diff({ keyRing: `${ringName}x` })).replaces, ["keyRing"]);
+        assert.deepEqual(await diff({ kmsEndpoint: "127.0.0.1:1" }), { changes: true, replaces: [] });
+        const relabelled = { ...inputs, labels: { app: "step-ca", role: "renamed" } };
+        assert.deepEqual(await diff(relabelled), { changes: true, replaces: [] });
+        const { outs: updated } = await emulatorCryptoKeyProvider.update!(id, outs!, relabelled);
+        assert.deepEqual(updated, { ...outs, labels: relabelled.labels });
+        const [key] = await admin.getCryptoKey({ name: id });
+        assert.deepEqual(key.labels, relabelled.labels);
+    });
+
+    it("rejects a destroy-scheduled duration that is not in seconds at check", async () => {
+        const inputs = keyInputs({ destroyScheduledDuration: "1d" });
+        const { failures } = await emulatorCryptoKeyProvider.check!(inputs, inputs);
+        assert.deepEqual(failures?.map((f) => f.property), ["destroyScheduledDuration"]);
+    });
+
+    it("works from its serialized form", async () => {
+        const rings = await reloadSerialized(emulatorKeyRingProvider);
+        const ring = await rings.create({ kmsEndpoint: emulator.address, project: "stepca-local", location: "global", keyRingId: unique("ring") });
+        const keys = await reloadSerialized(emulatorCryptoKeyProvider);
+        const { id, outs } = await keys.create(keyInputs({ keyRing: ring.id }));
+        await keys.delete!(id, outs!);
+        const [version] = await admin.getCryptoKeyVersion({ name: outs!.keyVersion });
+        assert.equal(version.state, "DESTROY_SCHEDULED");
+    });
+});

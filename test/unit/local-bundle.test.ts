@@ -1,0 +1,94 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { localBundleProvider } from "../../dynamic-providers/local-bundle";
+import { reloadSerialized } from "./support/serialized";
+
+describe("LocalBundle provider", () => {
+    let dir: string;
+    let inputs: Parameters<typeof localBundleProvider.create>[0];
+    const mode = (file: string) => fs.statSync(file).mode & 0o777;
+
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-bundle-"));
+        inputs = {
+            paths: {
+                caJson: `${dir}/config/ca.json`,
+                defaultsJson: `${dir}/config/defaults.json`,
+                rootCert: `${dir}/certs/root_ca.crt`,
+                intermediateCert: `${dir}/certs/intermediate_ca.crt`,
+                password: `${dir}/secrets/password`,
+            },
+            caJson: '{"ca":1}\n',
+            defaultsJson: '{"defaults":1}\n',
+            rootCertPem: "ROOT PEM\n",
+            intermediateCertPem: "INTERMEDIATE PEM\n",
+            password: "s3cret-password",
+        };
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("writes every file, the password readable by its owner only", async () => {
+        const { id, outs } = await localBundleProvider.create(inputs);
+        assert.equal(id, inputs.paths.caJson);
+        assert.deepEqual(outs, inputs);
+        assert.equal(fs.readFileSync(inputs.paths.caJson, "utf8"), inputs.caJson);
+        assert.equal(fs.readFileSync(inputs.paths.defaultsJson, "utf8"), inputs.defaultsJson);
+        assert.equal(fs.readFileSync(inputs.paths.rootCert, "utf8"), inputs.rootCertPem);
+        assert.equal(fs.readFileSync(inputs.paths.intermediateCert, "utf8"), inputs.intermediateCertPem);
+        assert.equal(fs.readFileSync(inputs.paths.password, "utf8"), inputs.password);
+        assert.equal(mode(inputs.paths.password), 0o600);
+        assert.equal(mode(inputs.paths.caJson), 0o644);
+    });
+
+    it("tightens a password file that already existed with a looser mode", async () => {
+        fs.mkdirSync(path.dirname(inputs.paths.password), { recursive: true });
+        fs.writeFileSync(inputs.paths.password, "old", { mode: 0o644 });
+        await localBundleProvider.create(inputs);
+        assert.equal(mode(inputs.paths.password), 0o600);
+    });
+
+    it("reports edited files on refresh, and the next update rewrites them", async () => {
+        const { id, outs } = await localBundleProvider.create(inputs);
+        assert.deepEqual(await localBundleProvider.read!(id, outs), { id, props: inputs });
+        fs.writeFileSync(inputs.paths.caJson, "tampered");
+        fs.rmSync(inputs.paths.rootCert);
+        const read = await localBundleProvider.read!(id, outs);
+        assert.equal(read.props!.caJson, "tampered");
+        assert.equal(read.props!.rootCertPem, "");
+        assert.deepEqual(await localBundleProvider.diff!(id, read.props!, inputs), { changes: true, replaces: [] });
+        await localBundleProvider.update!(id, read.props!, inputs);
+        assert.equal(fs.readFileSync(inputs.paths.caJson, "utf8"), inputs.caJson);
+        assert.equal(fs.readFileSync(inputs.paths.rootCert, "utf8"), inputs.rootCertPem);
+    });
+
+    it("reports the bundle gone when ca.json is", async () => {
+        const { id, outs } = await localBundleProvider.create(inputs);
+        fs.rmSync(inputs.paths.caJson);
+        assert.deepEqual(await localBundleProvider.read!(id, outs), {});
+    });
+
+    it("has no changes for the same inputs and is replaced when the paths move", async () => {
+        const { outs } = await localBundleProvider.create(inputs);
+        assert.deepEqual(await localBundleProvider.diff!("id", outs!, inputs), { changes: false, replaces: [] });
+        const moved = { ...inputs, paths: { ...inputs.paths, password: `${dir}/elsewhere/password` } };
+        assert.deepEqual(await localBundleProvider.diff!("id", outs!, moved), { changes: true, replaces: ["paths"] });
+    });
+
+    it("deletes what it wrote and leaves step-ca's database", async () => {
+        const { id, outs } = await localBundleProvider.create(inputs);
+        fs.mkdirSync(`${dir}/db`);
+        await localBundleProvider.delete!(id, outs!);
+        assert.deepEqual(fs.readdirSync(dir), ["db"]);
+    });
+
+    it("works from its serialized form", async () => {
+        const provider = await reloadSerialized(localBundleProvider);
+        const { id, outs } = await provider.create(inputs);
+        assert.equal(mode(inputs.paths.password), 0o600);
+        await provider.delete!(id, outs!);
+        assert.deepEqual(fs.readdirSync(dir), []);
+    });
+});
