@@ -51,19 +51,18 @@ export class StepCa extends pulumi.ComponentResource {
         const { config } = args;
         const local = config.mode === "local";
         const parent = { parent: this };
-        const naming = { ...config.kms };
 
         let keys: CaKeys | LocalCaKeys;
         let serviceAccount: CaServiceAccount | undefined;
         if (local) {
             keys = new LocalCaKeys(
                 `${name}-keys`,
-                { ...naming, kmsEndpoint: config.kmsEndpoint!, project: config.project },
+                { ...config.kms, kmsEndpoint: config.kmsEndpoint!, project: config.project },
                 parent,
             );
         } else {
             const apis = new ProjectServices(`${name}-apis`, { project: config.project }, parent);
-            keys = new CaKeys(`${name}-keys`, { ...naming, project: apis.project }, parent);
+            keys = new CaKeys(`${name}-keys`, { ...config.kms, project: apis.project }, parent);
             serviceAccount = new CaServiceAccount(
                 `${name}-account`,
                 { project: apis.project, signingKeyId: keys.intermediateKey.id },

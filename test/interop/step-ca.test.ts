@@ -235,7 +235,7 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
     const issue = (name: string, password = passwordFile) =>
         cli(["ca", "certificate", LEAF_NAME, `${name}.crt`, `${name}.key`, "--provisioner", config.provisionerName, "--provisioner-password-file", password, "--force"]);
 
-    await t.test("step-ca reached the emulator through HTTPS_PROXY, TLS and self-signed-JWT auth", () => {
+    await t.test("step-ca reached the emulator through HTTPS_PROXY and TLS, and nothing else (no OAuth token exchange)", () => {
         assert.deepEqual(proxy.refused, [], "step-ca tried to reach something other than Cloud KMS (e.g. a token endpoint)");
         assert.ok(proxy.tunnelled.includes(KMS_AUTHORITY), `tunnelled: ${JSON.stringify(proxy.tunnelled)}`);
         assert.ok(kmsLog.some((l) => l.startsWith(`GetPublicKey ${intermediateKeyVersion} -> OK`)), kmsLog.join("\n"));

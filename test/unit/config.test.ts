@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, validateConfig } from "../../lib/config";
 import { SETTINGS } from "../../lib/config-settings";
-import { projectFile, stackConfig, stackFile } from "./support/stack-files";
+import { PROJECT_DIR, projectFile, stackConfig, stackFile } from "./support/stack-files";
 
 const P = "stepca-cloudkms";
 
@@ -213,5 +215,23 @@ describe("validateConfig", () => {
             assert.ok(error.message.includes(problem));
             assert.match(problem, /pulumi config (set|rm)|Use |Lower |Give /, `no fix in: ${problem}`);
         }
+    });
+});
+
+describe("README", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+
+    it("documents every setting, with its default, in the configuration reference", () => {
+        for (const [name, spec] of Object.entries(SETTINGS)) {
+            const row = readme.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
+            assert.ok(row, `no row for ${name}`);
+            if ("default" in spec && spec.default !== "") {
+                assert.ok(row.includes(`\`${spec.default}\``), `${name}'s default is not ${spec.default} in the README`);
+            }
+        }
+    });
+
+    it("gives npm test as the test command", () => {
+        assert.match(readme, /```sh\nnpm test\n```/);
     });
 });

@@ -3,7 +3,10 @@ import { describe, it } from "node:test";
 import { nameSuffixProvider } from "../../dynamic-providers/name-suffix";
 import { reloadSerialized } from "./support/serialized";
 
-const inputs = { byteLength: 4, keepers: { location: "us-central1", layout: "separate" } };
+const inputs: { byteLength: number; keepers: Record<string, string> } = {
+    byteLength: 4,
+    keepers: { location: "us-central1", layout: "separate" },
+};
 
 describe("NameSuffix provider", () => {
     it("creates a random hex suffix of twice byteLength characters, its own ID", async () => {

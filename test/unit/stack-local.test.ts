@@ -105,14 +105,15 @@ describe("local stack (Pulumi.local.yaml)", () => {
         assert.equal(bundle.inputs.defaultsJson, config.state.defaultsJson);
         assert.equal(bundle.inputs.rootCertPem, one(run, DYNAMIC("RootCertificate")).state.certPem);
         assert.equal(bundle.inputs.intermediateCertPem, one(run, DYNAMIC("IntermediateCertificate")).state.certPem);
-        assert.equal(bundle.inputs.password, run.outputs.provisionerPassword);
-        assert.ok(occursAnywhere(bundle.request.rawInputs, bundle.inputs.password));
-        assert.deepEqual(plainOccurrences(bundle.request.rawInputs, bundle.inputs.password), []);
+        const password = run.outputs.provisionerPassword as string;
+        assert.equal(bundle.inputs.password, password);
+        assert.ok(occursAnywhere(bundle.request.rawInputs, password));
+        assert.deepEqual(plainOccurrences(bundle.request.rawInputs, password), []);
         assert.deepEqual(bundle.request.additionalSecretOutputs, ["password"]);
     });
 
     it("exports the same outputs as gcp mode, with the bundle directory instead of a service account", () => {
-        const o = run.outputs;
+        const o = run.outputs as Record<string, string>;
         assert.deepEqual(Object.keys(o).sort(), [
             "bootstrapCommand",
             "caUrl",
@@ -126,7 +127,7 @@ describe("local stack (Pulumi.local.yaml)", () => {
         ]);
         assert.equal(o.localBundleDir, BUNDLE);
         assert.equal(o.caUrl, "https://localhost:9000");
-        assert.equal(o.rootFingerprint, certificateFingerprint(o.rootCertPem as string));
+        assert.equal(o.rootFingerprint, certificateFingerprint(o.rootCertPem));
         assert.equal(o.bootstrapCommand, `step ca bootstrap --ca-url https://localhost:9000 --fingerprint ${o.rootFingerprint}`);
         assert.deepEqual([...run.secretOutputs], ["provisionerPassword"]);
     });

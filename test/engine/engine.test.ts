@@ -1,0 +1,443 @@
+/**
+ * The program run by the real Pulumi engine on a throwaway local stack: the CLI built from Go modules
+ * (scripts/install-pulumi.sh, cached under $HOME), driven through the Automation API, with a file backend and the
+ * passphrase secrets provider in a temp directory, and the KMS emulator in-process so its calls can be counted.
+ *
+ * Steps (each depends on the ones before; after a failure the rest are skipped):
+ *   1. up → outputs present, root fingerprint matches the root PEM, chain verifies with openssl, bundle written
+ *   2. second up → no changes, zero KMS calls
+ *   3. a new intermediate common name → exactly the intermediate replaced (and the bundle rewritten); chain verifies
+ *   4. refresh → clean; intermediate key version DISABLED on the emulator → refresh preview and preview report it
+ *   5. exported state (secrets not shown) holds no private key material and no plaintext secret
+ *   6. destroy → every key version on the emulator DESTROY_SCHEDULED, state empty
+ *   7. up again after destroy succeeds (new keys: key names are never reused)
+ *
+ * Without Go the CLI cannot be built: the test skips, loudly.
+ */
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { type TestContext, test } from "node:test";
+import type { KeyManagementServiceClient } from "@google-cloud/kms";
+import {
+    type EngineEvent,
+    LocalWorkspace,
+    type OutputMap,
+    PulumiCommand,
+    type Stack,
+} from "@pulumi/pulumi/automation";
+import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
+import { createKmsClient } from "../../lib/kms-client";
+
+const REPO = path.resolve(__dirname, "../..");
+const STACK = "engine";
+const PASSPHRASE = "engine-test-passphrase";
+/** The program's files, linked into the throwaway project directory (Pulumi.yaml is copied). */
+const PROGRAM_ENTRIES = ["index.ts", "components", "dynamic-providers", "lib", "package.json", "tsconfig.json", "node_modules"];
+const INTERMEDIATE_CN = "Engine Test Intermediate CA";
+const INTERMEDIATE_CN_2 = "Engine Test Intermediate CA (renamed)";
+
+const run = promisify(execFile);
+
+/** Why this machine cannot run the test, or undefined. */
+function missingPrerequisite(): string | undefined {
+    if (spawnSync("go", ["version"], { stdio: "ignore" }).status !== 0) {
+        return "Go is not installed: the Pulumi CLI is built from the Go modules by scripts/install-pulumi.sh";
+    }
+    if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status !== 0) {
+        return "openssl is not installed: the certificate chain is verified with it";
+    }
+    return undefined;
+}
+
+/** Builds (or finds cached) the CLI; returns its bin directory. */
+async function pulumiBinDir(): Promise<string> {
+    const { stdout } = await run("bash", [path.join(REPO, "scripts/install-pulumi.sh")], {
+        cwd: REPO,
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 45 * 60 * 1000,
+    });
+    const dir = stdout.trim().split("\n").pop()!;
+    assert.ok(fs.existsSync(path.join(dir, "pulumi")), `install-pulumi.sh printed ${dir}, which has no pulumi binary`);
+    return dir;
+}
+
+function stackConfigYaml(kmsEndpoint: string, bundleDir: string): string {
+    // The local stack's settings (Pulumi.local.yaml), with this test's emulator and bundle directory.
+    return [
+        "config:",
+        "  stepca-cloudkms:mode: local",
+        `  stepca-cloudkms:kmsEndpoint: "${kmsEndpoint}"`,
+        `  stepca-cloudkms:localBundleDir: "${bundleDir}"`,
+        "  stepca-cloudkms:destroyScheduledDuration: 86400s",
+        "  stepca-cloudkms:organization: Engine Test",
+        "  stepca-cloudkms:rootCommonName: Engine Test Root CA",
+        `  stepca-cloudkms:intermediateCommonName: ${INTERMEDIATE_CN}`,
+        '  stepca-cloudkms:intermediateValidityDays: "90"',
+        "  stepca-cloudkms:dnsNames:",
+        "    - localhost",
+        "    - 127.0.0.1",
+        '  stepca-cloudkms:port: "9000"',
+        "",
+    ].join("\n");
+}
+
+/** Resource operations of one engine run, by resource (providers and the stack itself left out). */
+class Ops {
+    readonly events: EngineEvent[] = [];
+    readonly onEvent = (event: EngineEvent) => {
+        this.events.push(event);
+    };
+
+    byUrn(): Map<string, string[]> {
+        const ops = new Map<string, string[]>();
+        for (const e of this.events) {
+            const meta = e.resourcePreEvent?.metadata;
+            if (!meta || meta.urn.includes("::pulumi:providers:") || meta.type === "pulumi:pulumi:Stack") continue;
+            ops.set(meta.urn, [...(ops.get(meta.urn) ?? []), meta.op]);
+        }
+        return ops;
+    }
+
+    /** Resource names (last URN part) whose operations include `op`. */
+    named(op: string): string[] {
+        return [...this.byUrn()]
+            .filter(([, ops]) => ops.includes(op as never))
+            .map(([urn]) => `${typeOf(urn)}::${urn.split("::").pop()}`)
+            .sort();
+    }
+
+    /** The last outputs event of a resource: its operation and the outputs the engine now holds. */
+    outputsAfter(name: string): { op?: string; outputs?: Record<string, unknown> } {
+        const meta = this.events
+            .map((e) => e.resOutputsEvent?.metadata)
+            .filter((m) => m?.urn.endsWith(`::${name}`))
+            .pop();
+        return { op: meta?.op, outputs: meta?.new?.outputs };
+    }
+
+    /** Properties reported changed for a resource, before (plan) and after (outputs) each step. */
+    diffsOf(name: string): string[] {
+        const out: string[] = [];
+        for (const e of this.events) {
+            for (const meta of [e.resourcePreEvent?.metadata, e.resOutputsEvent?.metadata]) {
+                if (meta && meta.urn.endsWith(`::${name}`)) {
+                    out.push(...(meta.keys ?? []), ...(meta.diffs ?? []), ...Object.keys(meta.detailedDiff ?? {}));
+                }
+            }
+        }
+        return [...new Set(out)].sort();
+    }
+}
+
+/** `stepca:IntermediateCertificate` from `urn:pulumi:s::p::a$b$pulumi-nodejs:dynamic/stepca:IntermediateCertificate::n`. */
+function typeOf(urn: string): string {
+    const type = urn.split("::")[2].split("$").pop()!;
+    return type.replace(/^pulumi-nodejs:dynamic\//, "");
+}
+
+function summaryOnlySame(changes: Record<string, number> | undefined): boolean {
+    return Object.entries(changes ?? {}).every(([op, n]) => op === "same" || n === 0);
+}
+
+function fingerprintOf(pem: string): string {
+    return new crypto.X509Certificate(pem).fingerprint256.replace(/:/g, "").toLowerCase();
+}
+
+/** `openssl verify` of intermediate against root; returns its output (throws when it fails). */
+async function opensslVerify(dir: string, rootPem: string, intermediatePem: string): Promise<string> {
+    const root = path.join(dir, `root-${crypto.randomUUID()}.pem`);
+    const intermediate = path.join(dir, `intermediate-${crypto.randomUUID()}.pem`);
+    fs.writeFileSync(root, rootPem);
+    fs.writeFileSync(intermediate, intermediatePem);
+    const { stdout } = await run("openssl", ["verify", "-x509_strict", "-CAfile", root, intermediate]);
+    return stdout.trim();
+}
+
+function subjectCn(pem: string): string | undefined {
+    return /CN=([^\n]+)/.exec(new crypto.X509Certificate(pem).subject)?.[1];
+}
+
+/** Every crypto key version under the location the program used, with its state. */
+async function allKeyVersions(client: KeyManagementServiceClient, location: string): Promise<Map<string, string>> {
+    const versions = new Map<string, string>();
+    const [rings] = await client.listKeyRings({ parent: location });
+    for (const ring of rings) {
+        const [keys] = await client.listCryptoKeys({ parent: ring.name! });
+        for (const key of keys) {
+            const [vs] = await client.listCryptoKeyVersions({ parent: key.name! });
+            for (const v of vs) versions.set(v.name!, String(v.state));
+        }
+    }
+    return versions;
+}
+
+/** `projects/P/locations/L` of a key-version name. */
+function locationOf(keyVersion: string): string {
+    const m = /^(projects\/[^/]+\/locations\/[^/]+)\//.exec(keyVersion);
+    assert.ok(m, `not a key-version name: ${keyVersion}`);
+    return m[1];
+}
+
+/** Private key material: PEM private keys and JWKs with a private part ("d"), also inside JSON kept as strings. */
+function privateKeyFindings(text: string): string[] {
+    const findings: string[] = [];
+    const pem = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----/g;
+    for (const m of text.matchAll(pem)) findings.push(`PEM ${m[1]}PRIVATE KEY at offset ${m.index}`);
+    const visit = (value: unknown, where: string) => {
+        if (typeof value === "string") {
+            const trimmed = value.trim();
+            if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+                try {
+                    visit(JSON.parse(trimmed), `${where}(json)`);
+                } catch {
+                    /* not JSON */
+                }
+            }
+            return;
+        }
+        if (Array.isArray(value)) {
+            value.forEach((v, i) => visit(v, `${where}[${i}]`));
+            return;
+        }
+        if (value && typeof value === "object") {
+            const obj = value as Record<string, unknown>;
+            if ("d" in obj && ("kty" in obj || "crv" in obj || "n" in obj)) findings.push(`JWK private part "d" at ${where}`);
+            for (const [k, v] of Object.entries(obj)) visit(v, `${where}.${k}`);
+        }
+    };
+    visit(JSON.parse(text), "$");
+    return findings;
+}
+
+function outputValues(outputs: OutputMap): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+}
+
+test("the program on the real Pulumi engine: local stack, file backend, KMS emulator", { timeout: 60 * 60 * 1000 }, async (t) => {
+    const missing = missingPrerequisite();
+    if (missing) {
+        console.warn(`\n*** SKIPPING the engine test: ${missing} ***\n`);
+        t.skip(missing);
+        return;
+    }
+
+    const started = Date.now();
+    const binDir = await pulumiBinDir();
+    console.log(`# Pulumi CLI: ${binDir} (ready in ${Math.round((Date.now() - started) / 1000)} s)`);
+
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-engine-"));
+    const projectDir = path.join(tmp, "project");
+    const bundleDir = path.join(tmp, "bundle");
+    fs.mkdirSync(projectDir);
+    fs.mkdirSync(path.join(tmp, "state"));
+    for (const entry of PROGRAM_ENTRIES) fs.symlinkSync(path.join(REPO, entry), path.join(projectDir, entry));
+    fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(projectDir, "Pulumi.yaml"));
+
+    const emulator: KmsEmulator = await startKmsEmulator({ port: 0, hsmPendingMs: 0 });
+    const client = createKmsClient(emulator.address);
+    fs.writeFileSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), stackConfigYaml(emulator.address, bundleDir));
+
+    const envVars: Record<string, string> = {
+        PATH: [binDir, path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
+        PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
+        PULUMI_HOME: path.join(tmp, "pulumi-home"),
+        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
+    };
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
+    const workspace = await LocalWorkspace.create({ workDir: projectDir, pulumiCommand, envVars, secretsProvider: "passphrase" });
+    const stack: Stack = await (async () => {
+        await workspace.createStack(STACK);
+        return await LocalWorkspace.selectStack({ stackName: STACK, workDir: projectDir }, { pulumiCommand, envVars });
+    })();
+
+    let broken: string | undefined;
+    const step = async (name: string, body: (st: TestContext) => Promise<void>) =>
+        t.test(name, async (st) => {
+            if (broken) {
+                st.skip(`an earlier step failed (${broken})`);
+                return;
+            }
+            const t0 = Date.now();
+            try {
+                await body(st);
+            } catch (error) {
+                broken = name;
+                throw error;
+            } finally {
+                console.log(`# ${name}: ${Math.round((Date.now() - t0) / 1000)} s`);
+            }
+        });
+
+    let first: Record<string, unknown> = {};
+    let location = "";
+    try {
+        await step("1. up creates the CA: outputs, fingerprint, chain, bundle", async () => {
+            const ops = new Ops();
+            const result = await stack.up({ onEvent: ops.onEvent, color: "never" });
+            assert.equal(result.summary.result, "succeeded");
+            first = outputValues(result.outputs);
+            for (const key of ["caUrl", "rootFingerprint", "rootCertPem", "intermediateCertPem", "rootKeyVersion", "intermediateKeyVersion", "localBundleDir", "bootstrapCommand", "provisionerPassword"]) {
+                assert.ok(first[key], `output ${key} is missing or empty: ${JSON.stringify(first[key])}`);
+            }
+            assert.equal(result.outputs.provisionerPassword.secret, true, "provisionerPassword must be a secret output");
+            const rootPem = first.rootCertPem as string;
+            const intermediatePem = first.intermediateCertPem as string;
+            assert.equal(first.rootFingerprint, fingerprintOf(rootPem), "rootFingerprint is not the SHA-256 of the root's DER");
+            assert.match(await opensslVerify(tmp, rootPem, rootPem), /: OK$/);
+            assert.match(await opensslVerify(tmp, rootPem, intermediatePem), /: OK$/);
+            assert.equal(subjectCn(intermediatePem), INTERMEDIATE_CN);
+            assert.match(first.rootKeyVersion as string, /\/cryptoKeyVersions\/\d+$/);
+            assert.match(first.intermediateKeyVersion as string, /\/cryptoKeyVersions\/\d+$/);
+            location = locationOf(first.rootKeyVersion as string);
+
+            assert.equal(first.localBundleDir, bundleDir);
+            const caJson = JSON.parse(fs.readFileSync(path.join(bundleDir, "config/ca.json"), "utf8"));
+            assert.ok(String(caJson.key).endsWith(first.intermediateKeyVersion as string), `ca.json key is ${caJson.key}`);
+            const defaults = JSON.parse(fs.readFileSync(path.join(bundleDir, "config/defaults.json"), "utf8"));
+            assert.equal(defaults.fingerprint, first.rootFingerprint);
+            assert.equal(fs.readFileSync(path.join(bundleDir, "certs/root_ca.crt"), "utf8").trim(), rootPem.trim());
+            assert.equal(fs.readFileSync(path.join(bundleDir, "certs/intermediate_ca.crt"), "utf8").trim(), intermediatePem.trim());
+            const password = path.join(bundleDir, "secrets/password");
+            assert.equal(fs.statSync(password).mode & 0o777, 0o600, "the password file must be 0600");
+            assert.equal(fs.readFileSync(password, "utf8").trim(), String(first.provisionerPassword).trim());
+        });
+
+        await step("2. a second up changes nothing and makes no KMS call", async () => {
+            emulator.calls.reset();
+            const ops = new Ops();
+            const result = await stack.up({ onEvent: ops.onEvent, color: "never" });
+            const calls = emulator.calls.byMethod();
+            assert.ok(summaryOnlySame(result.summary.resourceChanges), `changes: ${JSON.stringify(result.summary.resourceChanges)}; ops: ${JSON.stringify([...ops.byUrn()])}`);
+            assert.equal(emulator.calls.total(), 0, `KMS calls during a no-op up: ${JSON.stringify(calls)}`);
+            assert.deepEqual(outputValues(result.outputs), first);
+        });
+
+        await step("3. a new intermediate common name replaces exactly the intermediate; the new chain verifies", async () => {
+            await stack.setConfig("stepca-cloudkms:intermediateCommonName", { value: INTERMEDIATE_CN_2 });
+            const preview = await stack.preview({ color: "never" });
+            assert.equal(preview.changeSummary.replace ?? 0, 1, `preview: ${JSON.stringify(preview.changeSummary)}`);
+
+            const ops = new Ops();
+            const result = await stack.up({ onEvent: ops.onEvent, color: "never" });
+            assert.deepEqual(ops.named("replace"), ["stepca:IntermediateCertificate::step-ca-intermediate"]);
+            assert.deepEqual(ops.named("create"), [], "nothing new besides the replacement");
+            assert.deepEqual(ops.named("delete"), [], "nothing deleted besides the replaced intermediate");
+            assert.deepEqual(ops.named("update"), ["stepca:LocalBundle::step-ca-bundle"], "only the bundle is rewritten in place");
+            assert.ok(ops.diffsOf("step-ca-intermediate").includes("subject"), `diffs: ${ops.diffsOf("step-ca-intermediate")}`);
+
+            const out = outputValues(result.outputs);
+            const intermediatePem = out.intermediateCertPem as string;
+            assert.notEqual(intermediatePem, first.intermediateCertPem);
+            assert.equal(subjectCn(intermediatePem), INTERMEDIATE_CN_2);
+            for (const same of ["rootCertPem", "rootFingerprint", "rootKeyVersion", "intermediateKeyVersion", "caUrl"]) {
+                assert.equal(out[same], first[same], `${same} must not change`);
+            }
+            assert.match(await opensslVerify(tmp, out.rootCertPem as string, intermediatePem), /: OK$/);
+            assert.equal(fs.readFileSync(path.join(bundleDir, "certs/intermediate_ca.crt"), "utf8").trim(), intermediatePem.trim());
+            first = out;
+        });
+
+        await step("4. refresh is clean; a disabled intermediate key version shows up as drift", async () => {
+            const clean = await stack.refresh({ color: "never" });
+            assert.ok(summaryOnlySame(clean.summary.resourceChanges), `refresh: ${JSON.stringify(clean.summary.resourceChanges)}`);
+
+            const intermediateKeyVersion = first.intermediateKeyVersion as string;
+            await client.updateCryptoKeyVersion({
+                cryptoKeyVersion: { name: intermediateKeyVersion, state: "DISABLED" },
+                updateMask: { paths: ["state"] },
+            });
+            try {
+                const refreshOps = new Ops();
+                const drift = await stack.previewRefresh({ onEvent: refreshOps.onEvent, color: "never" });
+                assert.ok(!summaryOnlySame(drift.changeSummary), `refresh preview saw no drift: ${JSON.stringify(drift.changeSummary)}`);
+                const seen = refreshOps.outputsAfter("step-ca-intermediate");
+                assert.equal(seen.op, "update", "the refresh preview must report the intermediate as changed");
+                assert.equal(seen.outputs?.keyVersionState, "DISABLED", `refreshed outputs: ${JSON.stringify(seen.outputs)}`);
+
+                await stack.refresh({ color: "never" });
+                const previewOps = new Ops();
+                await stack.preview({ onEvent: previewOps.onEvent, color: "never" });
+                assert.ok(
+                    previewOps.named("replace").includes("stepca:IntermediateCertificate::step-ca-intermediate"),
+                    `after refresh, preview must plan a new intermediate; ops: ${JSON.stringify([...previewOps.byUrn()])}`,
+                );
+            } finally {
+                await client.updateCryptoKeyVersion({
+                    cryptoKeyVersion: { name: intermediateKeyVersion, state: "ENABLED" },
+                    updateMask: { paths: ["state"] },
+                });
+            }
+            const again = await stack.refresh({ color: "never" });
+            assert.ok(again.summary.result === "succeeded");
+            const preview = await stack.preview({ color: "never" });
+            assert.ok(summaryOnlySame(preview.changeSummary), `re-enabled and refreshed, yet: ${JSON.stringify(preview.changeSummary)}`);
+        });
+
+        await step("5. exported state holds no private key material outside secrets", async () => {
+            const outputs = await stack.outputs();
+            const password = String(outputs.provisionerPassword.value);
+            assert.ok(password.length >= 16, "expected a generated provisioner password");
+            // `pulumi stack export` as a user runs it: secrets stay ciphertext. (The Automation API's exportStack
+            // adds --show-secrets.)
+            const { stdout: exported } = await run(path.join(binDir, "pulumi"), ["stack", "export", "--stack", STACK], {
+                cwd: projectDir,
+                env: { ...process.env, ...envVars },
+                maxBuffer: 64 * 1024 * 1024,
+            });
+            assert.ok((JSON.parse(exported).deployment.resources ?? []).length > 0);
+            assert.deepEqual(privateKeyFindings(exported), []);
+            assert.ok(!exported.includes(password), "the provisioner password appears in plaintext in the exported state");
+            assert.ok(exported.includes("ciphertext"), "no secret at all in the exported state?");
+            // With --show-secrets the password is there (so the scan above could have seen it); the CA keys never
+            // are, secret or not: they stay in KMS.
+            const shown = JSON.stringify(await stack.exportStack());
+            assert.ok(shown.includes(password));
+            assert.deepEqual(
+                privateKeyFindings(shown).filter((f) => f.startsWith("PEM")),
+                [],
+                "a PEM private key is in the state, even if only as a secret",
+            );
+        });
+
+        await step("6. destroy schedules every key version for destruction and empties the state", async () => {
+            const result = await stack.destroy({ color: "never" });
+            assert.equal(result.summary.result, "succeeded");
+            const versions = await allKeyVersions(client, location);
+            assert.ok(versions.size >= 2, `expected the root and intermediate versions, found ${JSON.stringify([...versions])}`);
+            for (const [name, state] of versions) assert.equal(state, "DESTROY_SCHEDULED", name);
+            const exported = await stack.exportStack();
+            assert.deepEqual(exported.deployment.resources ?? [], []);
+        });
+
+        await step("7. up again after destroy succeeds, with new keys", async () => {
+            await stack.setConfig("stepca-cloudkms:intermediateCommonName", { value: INTERMEDIATE_CN });
+            const result = await stack.up({ color: "never" });
+            assert.equal(result.summary.result, "succeeded");
+            const out = outputValues(result.outputs);
+            assert.notEqual(out.rootKeyVersion, first.rootKeyVersion, "key names cannot be reused after destroy");
+            assert.equal(out.rootFingerprint, fingerprintOf(out.rootCertPem as string));
+            assert.match(await opensslVerify(tmp, out.rootCertPem as string, out.intermediateCertPem as string), /: OK$/);
+        });
+    } finally {
+        if (broken) {
+            // Keep the stack state (file backend) and the bundle for inspection; the emulator's keys go with it.
+            console.warn(`# engine test failed at "${broken}"; state, project and bundle kept in ${tmp}`);
+            console.warn(`#   PULUMI_BACKEND_URL=${envVars.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE=${PASSPHRASE} pulumi -C ${projectDir} stack export`);
+        } else {
+            await stack.destroy({ color: "never" }).catch((e: unknown) => console.warn(`# cleanup destroy failed: ${e}`));
+            await workspace.removeStack(STACK).catch(() => undefined);
+        }
+        await client.close();
+        await emulator.stop();
+        if (!broken) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+});
