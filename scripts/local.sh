@@ -134,14 +134,15 @@ if [ "$cmd" = up ]; then
   case "$BUNDLE" in /*) ;; *) BUNDLE="$ROOT/$BUNDLE" ;; esac
   echo >&2
   log "step-ca bundle (STEPPATH): $BUNDLE"
-  STEP_CA="$(command -v step-ca 2>/dev/null || ls -1d "$HOME"/.cache/stepca-cloudkms/step-*/bin/step-ca 2>/dev/null | tail -1 || true)"
-  PASSWORD_FILE="$(ls -1 "$BUNDLE"/secrets/password 2>/dev/null || true)"
+  STEP_CA="$(command -v step-ca 2>/dev/null || ls -1d "$HOME"/.cache/stepca-cloudkms/step-ca-*/bin/step-ca 2>/dev/null | tail -1 || true)"
   if [ -n "$STEP_CA" ]; then
-    log "start step-ca against the emulator with:"
-    echo "  STEPPATH=$BUNDLE $STEP_CA $BUNDLE/config/ca.json${PASSWORD_FILE:+ --password-file $PASSWORD_FILE}" >&2
-    log "(step-ca reaches Cloud KMS only over TLS; see the README's step-ca section for running it against the emulator)"
+    log "step-ca is installed; the command that starts it on this bundle:"
+    echo "  STEPPATH=$BUNDLE $STEP_CA $BUNDLE/config/ca.json --password-file $BUNDLE/secrets/password" >&2
+    log "note: step-ca has no Cloud KMS endpoint setting: it dials cloudkms.googleapis.com:443 over TLS, so to sign"
+    log "with the keys on this plaintext emulator it needs what test/interop sets up (the emulator serving TLS, an"
+    log "HTTPS_PROXY tunnelling to it, SSL_CERT_FILE trusting it); \`npm run test:interop\` runs exactly that."
   else
-    log "step-ca is not installed (bash scripts/install-step.sh builds it); the bundle is ready for it"
+    log "step-ca is not installed (bash scripts/install-step.sh builds it from its Go module); the bundle is ready for it"
   fi
   log "tear down with: npm run local:down"
 else

@@ -221,7 +221,7 @@ function outputValues(outputs: OutputMap): Record<string, unknown> {
 test("the program on the real Pulumi engine: local stack, file backend, KMS emulator", { timeout: 60 * 60 * 1000 }, async (t) => {
     const missing = missingPrerequisite();
     if (missing) {
-        console.warn(`\n*** SKIPPING the engine test: ${missing} ***\n`);
+        console.warn(`\n${"!".repeat(100)}\nSKIPPING the engine test (real Pulumi engine, local stack): ${missing}\n${"!".repeat(100)}\n`);
         t.skip(missing);
         return;
     }
@@ -281,6 +281,9 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
     let location = "";
     try {
         await step("1. up creates the CA: outputs, fingerprint, chain, bundle", async () => {
+            // What `pulumi up` shows first: a preview of an empty stack, where every key name is still unknown.
+            const preview = await stack.preview({ color: "never" });
+            assert.ok((preview.changeSummary.create ?? 0) > 0, `preview: ${JSON.stringify(preview.changeSummary)}`);
             const ops = new Ops();
             const result = await stack.up({ onEvent: ops.onEvent, color: "never" });
             assert.equal(result.summary.result, "succeeded");

@@ -116,7 +116,17 @@ describe("emulator key ring and crypto key providers", () => {
         const rings = await reloadSerialized(emulatorKeyRingProvider);
         const ring = await rings.create({ kmsEndpoint: emulator.address, project: "stepca-local", location: "global", keyRingId: unique("ring") });
         const keys = await reloadSerialized(emulatorCryptoKeyProvider);
-        const { id, outs } = await keys.create(keyInputs({ keyRing: ring.id }));
+        const inputs = keyInputs({ keyRing: ring.id });
+        const { id, outs } = await keys.create(inputs);
+        assert.deepEqual(await keys.diff!(id, outs!, inputs), { changes: false, replaces: [] });
+        assert.deepEqual(await keys.diff!(id, outs!, { ...inputs, algorithm: "EC_SIGN_P384_SHA384" }), {
+            changes: true,
+            replaces: ["algorithm"],
+        });
+        assert.deepEqual(await rings.diff!(ring.id, ring.outs!, { ...ring.outs!, location: "us-east1" }), {
+            changes: true,
+            replaces: ["location"],
+        });
         await keys.delete!(id, outs!);
         const [version] = await admin.getCryptoKeyVersion({ name: outs!.keyVersion });
         assert.equal(version.state, "DESTROY_SCHEDULED");

@@ -88,6 +88,8 @@ describe("LocalBundle provider", () => {
         const provider = await reloadSerialized(localBundleProvider);
         const { id, outs } = await provider.create(inputs);
         assert.equal(mode(inputs.paths.password), 0o600);
+        assert.deepEqual(await provider.diff!(id, outs!, inputs), { changes: false, replaces: [] });
+        assert.deepEqual(await provider.diff!(id, outs!, { ...inputs, caJson: "{}" }), { changes: true, replaces: [] });
         await provider.delete!(id, outs!);
         assert.deepEqual(fs.readdirSync(dir), []);
     });

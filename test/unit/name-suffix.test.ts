@@ -50,5 +50,7 @@ describe("NameSuffix provider", () => {
         const { id, outs } = await provider.create(inputs);
         assert.match(id, /^[0-9a-f]{8}$/);
         assert.deepEqual(await provider.diff!(id, outs!, inputs), { changes: false, replaces: [] });
+        const moved = { ...inputs, keepers: { ...inputs.keepers, location: "europe-west1" } };
+        assert.deepEqual(await provider.diff!(id, outs!, moved), { changes: true, replaces: ["keepers"] });
     });
 });
