@@ -19,7 +19,7 @@ export function containsUnknown(value: unknown): boolean {
 
 /** The names among `keys` whose values are not known yet. */
 export function unknownKeys(inputs: object, keys: readonly string[]): Set<string> {
-    return new Set(keys.filter((key) => containsUnknown(valueOf(inputs, key))));
+    return new Set(keys.filter((key) => containsUnknown(inputValue(inputs, key))));
 }
 
 /**
@@ -31,10 +31,11 @@ export function sameInput(a: unknown, b: unknown): boolean {
 
 /** The keys whose values differ between old state and new inputs. */
 export function changedKeys(olds: object, news: object, keys: readonly string[]): string[] {
-    return keys.filter((key) => !sameInput(valueOf(olds, key), valueOf(news, key)));
+    return keys.filter((key) => !sameInput(inputValue(olds, key), inputValue(news, key)));
 }
 
-function valueOf(object: object, key: string): unknown {
+// Not named `valueOf`: Pulumi's closure serializer mistakes that for Object.prototype.valueOf and drops it.
+function inputValue(object: object, key: string): unknown {
     return (object as Record<string, unknown>)[key];
 }
 

@@ -1,6 +1,7 @@
 // Loads a serialized dynamic provider the way @pulumi/pulumi/cmd/dynamic-provider does (require-from-string, then
 // handler()) in a plain Node process with no TypeScript tooling, and drives it through check, create, a no-op diff
-// and delete. Input: env PROVIDER_FILE (serialized text) and PROVIDER_INPUTS (JSON). Output: JSON on stdout.
+// a diff against changed inputs, and delete. Input: env PROVIDER_FILE (serialized text), PROVIDER_INPUTS and
+// PROVIDER_CHANGED_INPUTS (JSON). Output: JSON on stdout.
 "use strict";
 const fs = require("node:fs");
 const requireFromString = require("require-from-string");
@@ -11,8 +12,10 @@ async function main() {
     const check = await provider.check({}, inputs);
     const created = await provider.create(check.inputs);
     const diff = await provider.diff(created.id, created.outs, check.inputs);
+    const changed = await provider.check(created.outs, JSON.parse(process.env.PROVIDER_CHANGED_INPUTS));
+    const changedDiff = await provider.diff(created.id, created.outs, changed.inputs);
     await provider.delete(created.id, created.outs);
-    return { failures: check.failures, id: created.id, outs: created.outs, diff };
+    return { failures: check.failures, id: created.id, outs: created.outs, diff, changedDiff };
 }
 
 main().then(

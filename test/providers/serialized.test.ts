@@ -20,6 +20,7 @@ interface HostResult {
     id: string;
     outs: Record<string, any>;
     diff: pulumi.dynamic.DiffResult;
+    changedDiff: pulumi.dynamic.DiffResult;
 }
 
 /**
@@ -27,7 +28,11 @@ interface HostResult {
  * allowed) and runs it from that text in a fresh plain-Node process whose working directory is the project, as the
  * engine's dynamic-provider host does.
  */
-async function runSerialized(provider: pulumi.dynamic.ResourceProvider, inputs: object): Promise<HostResult> {
+async function runSerialized(
+    provider: pulumi.dynamic.ResourceProvider,
+    inputs: object,
+    changedInputs: object,
+): Promise<HostResult> {
     const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
     const dir = mkdtempSync(join(tmpdir(), "stepca-provider-"));
     try {
@@ -35,7 +40,13 @@ async function runSerialized(provider: pulumi.dynamic.ResourceProvider, inputs: 
         writeFileSync(file, serialized.text);
         const { stdout } = await promisify(execFile)(process.execPath, [HOST], {
             cwd: REPO,
-            env: { ...process.env, NODE_OPTIONS: "", PROVIDER_FILE: file, PROVIDER_INPUTS: JSON.stringify(inputs) },
+            env: {
+                ...process.env,
+                NODE_OPTIONS: "",
+                PROVIDER_FILE: file,
+                PROVIDER_INPUTS: JSON.stringify(inputs),
+                PROVIDER_CHANGED_INPUTS: JSON.stringify(changedInputs),
+            },
             maxBuffer: 16 * 1024 * 1024,
         });
         return JSON.parse(stdout) as HostResult;
@@ -56,24 +67,22 @@ describe("providers as Pulumi stores them: serialized, run in a fresh Node proce
     });
     after(() => kms.close());
 
-    it("RootCertificate: check, create, no-op diff, delete", async () => {
+    it("RootCertificate: check, create, no-op diff, changed diff, delete", async () => {
         kms.emulator.calls.reset();
-        root = await runSerialized(rootCertificateProvider, {
-            keyVersion: rootKey,
-            subject: SUBJECT,
-            validityDays: 3650,
-            kmsEndpoint: kms.emulator.address,
-        });
+        const inputs = { keyVersion: rootKey, subject: SUBJECT, validityDays: 3650, kmsEndpoint: kms.emulator.address };
+        root = await runSerialized(rootCertificateProvider, inputs, { ...inputs, validityDays: 7300 });
         assert.deepEqual(root.failures, []);
         assert.match(root.outs.certPem, /BEGIN CERTIFICATE/);
         assert.deepEqual(root.diff, NO_CHANGES);
+        assert.equal(root.changedDiff.changes, true);
+        assert.deepEqual(root.changedDiff.replaces, ["validityDays"]);
         assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 1, AsymmetricSign: 1 }, "diff and delete made no call");
     });
 
-    it("IntermediateCertificate: check, create, no-op diff, delete", async () => {
+    it("IntermediateCertificate: check, create, no-op diff, changed diff, delete", async () => {
         const keyVersion = await createKeyVersion(kms, "RSA_SIGN_PSS_2048_SHA256");
         kms.emulator.calls.reset();
-        const intermediate = await runSerialized(intermediateCertificateProvider, {
+        const inputs = {
             keyVersion,
             issuerKeyVersion: rootKey,
             issuerCertPem: root.outs.certPem,
@@ -81,21 +90,25 @@ describe("providers as Pulumi stores them: serialized, run in a fresh Node proce
             validityDays: 365,
             renewBeforeDays: 30,
             kmsEndpoint: kms.emulator.address,
+        };
+        const intermediate = await runSerialized(intermediateCertificateProvider, inputs, {
+            ...inputs,
+            subject: { commonName: "Renamed Intermediate" },
         });
         assert.deepEqual(intermediate.failures, []);
         assert.match(opensslVerifiesChain(root.outs.certPem, intermediate.outs.certPem), /OK/);
         assert.deepEqual(intermediate.diff, NO_CHANGES);
+        assert.equal(intermediate.changedDiff.changes, true);
+        assert.deepEqual(intermediate.changedDiff.replaces, ["subject"]);
         assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 1, AsymmetricSign: 1 });
     });
 
-    it("StepCaConfig: check, create, no-op diff, delete", async () => {
-        const config = await runSerialized(stepCaConfigProvider, {
-            intermediateKeyVersion: rootKey,
-            rootCertPem: root.outs.certPem,
-            dnsNames: ["ca.example.com"],
-        });
+    it("StepCaConfig: check, create, no-op diff, changed diff, delete", async () => {
+        const inputs = { intermediateKeyVersion: rootKey, rootCertPem: root.outs.certPem, dnsNames: ["ca.example.com"] };
+        const config = await runSerialized(stepCaConfigProvider, inputs, { ...inputs, dnsNames: ["ca.example.org"] });
         assert.deepEqual(config.failures, []);
         assert.deepEqual(config.diff, NO_CHANGES);
+        assert.equal(config.changedDiff.changes, true);
         assert.equal(JSON.parse(config.outs.defaultsJson).fingerprint, root.outs.fingerprint);
         const [provisioner] = JSON.parse(config.outs.caJson).authority.provisioners;
         const privateJwk = await decryptProvisionerKey(provisioner.encryptedKey, config.outs.provisionerPassword);
