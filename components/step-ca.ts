@@ -1,6 +1,8 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { stepCaPaths } from "../lib/ca-json";
 import type { CaConfig, CertificateSettings } from "../lib/config";
+import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca-layout";
 import { IntermediateCertificate } from "../dynamic-providers/intermediate-certificate";
 import { RootCertificate } from "../dynamic-providers/root-certificate";
 import { StepCaConfig } from "../dynamic-providers/step-ca-config";
@@ -10,7 +12,6 @@ import { LocalCaKeys } from "./local-ca-keys";
 import { ProjectServices } from "./project-services";
 import { StepCaBundle } from "./step-ca-bundle";
 import { StepCaContainer } from "./step-ca-container";
-import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "./step-ca-layout";
 
 /** Inputs of {@link StepCa}. */
 export interface StepCaArgs {
@@ -104,14 +105,8 @@ export class StepCa extends pulumi.ComponentResource {
                 address: `:${config.port}`,
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
-                paths: {
-                    root: layout.rootCert,
-                    crt: layout.intermediateCert,
-                    config: layout.caJson,
-                    db: layout.db,
-                    // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.
-                    kmsCredentialsFile: local ? null : layout.kmsCredentials,
-                },
+                // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.
+                paths: stepCaPaths(layout, !local),
             },
             parent,
         );

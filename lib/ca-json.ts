@@ -5,10 +5,11 @@
 import { type InputProblem, describeProblems } from "./input-problems";
 import type { JwkProvisioner } from "./jwk-provisioner";
 import { parseKeyVersionName } from "./kms-names";
+import { CONTAINER_LAYOUT, type StepCaLayout } from "./step-ca-layout";
 
 /**
- * Where step-ca finds its files. The defaults are the `smallstep/step-ca` image's layout (STEPPATH=/home/step);
- * point them at a temporary directory to run step-ca outside a container.
+ * Where step-ca finds its files, as ca.json and defaults.json name them. The defaults are the container's layout;
+ * point them at another directory to run step-ca outside a container.
  */
 export interface StepCaPaths {
     readonly root: string;
@@ -21,13 +22,22 @@ export interface StepCaPaths {
     readonly kmsCredentialsFile: string | null;
 }
 
-export const STEP_CA_CONTAINER_PATHS: StepCaPaths = {
-    root: "/home/step/certs/root_ca.crt",
-    crt: "/home/step/certs/intermediate_ca.crt",
-    config: "/home/step/config/ca.json",
-    db: "/home/step/db",
-    kmsCredentialsFile: "/home/step/secrets/kms-credentials.json",
-};
+/**
+ * ca.json's paths for a layout. Without `kmsCredentials` step-ca uses Application Default Credentials (the local
+ * emulator needs none).
+ */
+export function stepCaPaths(layout: StepCaLayout, kmsCredentials = true): StepCaPaths {
+    return {
+        root: layout.rootCert,
+        crt: layout.intermediateCert,
+        config: layout.caJson,
+        db: layout.db,
+        kmsCredentialsFile: kmsCredentials ? layout.kmsCredentials : null,
+    };
+}
+
+/** The paths inside the container the program runs; the defaults of every renderer below. */
+export const STEP_CA_CONTAINER_PATHS: StepCaPaths = stepCaPaths(CONTAINER_LAYOUT);
 
 /** What ca.json says besides the provisioner. */
 export interface StepCaSettings {

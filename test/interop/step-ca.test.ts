@@ -21,10 +21,10 @@ import { stepCaConfigProvider } from "../../dynamic-providers/step-ca-config";
 import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-crypto-key";
 import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
 import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
-import type { StepCaPaths } from "../../lib/ca-json";
+import { stepCaPaths } from "../../lib/ca-json";
 import { validateConfig } from "../../lib/config";
 import { SETTINGS } from "../../lib/config-settings";
-import { stepCaLayout } from "../../components/step-ca-layout";
+import { stepCaLayout } from "../../lib/step-ca-layout";
 import { type ConnectProxy, startConnectProxy } from "./support/connect-proxy";
 import { createKmsClientOverTls } from "./support/kms-admin";
 import { createServiceAccountJson } from "./support/service-account";
@@ -148,16 +148,10 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
     const intermediatePem = intermediate.certPem as string;
 
     // --- step-ca's files: the container layout (STEPPATH /home/step, secrets /run/secrets/step-ca) in the temp dir,
-    // mapped into the config provider's paths exactly as components/step-ca.ts does for the container ------------
+    // turned into ca.json's paths by the same function the program uses ------------------------------------------
     const files = stepCaLayout(path.join(tmp, "step"), path.join(tmp, "secrets"));
     const stepPath = files.stepPath;
-    const paths: StepCaPaths = {
-        root: files.rootCert,
-        crt: files.intermediateCert,
-        config: files.caJson,
-        db: files.db,
-        kmsCredentialsFile: files.kmsCredentials,
-    };
+    const paths = stepCaPaths(files);
     const configInputs = {
         intermediateKeyVersion,
         rootCertPem: rootPem,

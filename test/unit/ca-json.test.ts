@@ -27,7 +27,7 @@ describe("ca.json", () => {
         assert.equal(config.key, KEY_VERSION, "the bare key-version resource name");
         assert.deepEqual(config.kms, {
             type: "cloudkms",
-            uri: "cloudkms:credentials-file=/home/step/secrets/kms-credentials.json",
+            uri: "cloudkms:credentials-file=/run/secrets/step-ca/kms-credentials.json",
         });
         assert.equal(config.address, ":9000");
         assert.deepEqual(config.dnsNames, ["ca.example.com", "localhost"]);
