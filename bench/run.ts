@@ -3,12 +3,13 @@
  * them live in test/providers.
  */
 import { kmsCallsPerOperation } from "./kms-calls";
+import { stackEvaluationTime } from "./stack-eval";
 import { type BenchSection, renderSection } from "./table";
 
 async function main(): Promise<void> {
     const sections: BenchSection[] = [
         await kmsCallsPerOperation(),
-        // Stack-evaluation wall time under Pulumi mocks: add its section here.
+        await stackEvaluationTime(),
     ];
     console.log(sections.map(renderSection).join("\n\n"));
 }

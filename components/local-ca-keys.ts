@@ -1,80 +1,50 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EmulatorCryptoKey } from "../dynamic-providers/emulator-crypto-key";
 import { EmulatorKeyRing } from "../dynamic-providers/emulator-key-ring";
-import { KeyNamingArgs, keyNames } from "./key-names";
+import { type CaKeyBackend, type CaKeySetArgs, CaKeySet } from "./ca-key-set";
 
 /** Inputs of {@link LocalCaKeys}. */
-export interface LocalCaKeysArgs extends KeyNamingArgs {
+export interface LocalCaKeysArgs extends CaKeySetArgs {
     /** `host:port` of the KMS emulator. */
     kmsEndpoint: pulumi.Input<string>;
     /** Project part of the key names on the emulator. */
     project: pulumi.Input<string>;
-    /** Plain: it sets a resource option. Same meaning as in gcp mode. */
-    protectRootKey: boolean;
 }
 
 /**
  * Local mode's {@link CaKeys}: the same key rings and keys, named the same way, created on the local KMS emulator
  * instead of Cloud KMS. Destroying a key destroys its versions, as in GCP.
  */
-export class LocalCaKeys extends pulumi.ComponentResource {
-    readonly rootKeyRing: EmulatorKeyRing;
-    /** The same ring as {@link rootKeyRing} when the rings are merged. */
-    readonly intermediateKeyRing: EmulatorKeyRing;
-    readonly rootKey: EmulatorCryptoKey;
-    readonly intermediateKey: EmulatorCryptoKey;
-    readonly rootKeyVersion: pulumi.Output<string>;
-    readonly intermediateKeyVersion: pulumi.Output<string>;
-
+export class LocalCaKeys extends CaKeySet<EmulatorKeyRing, EmulatorCryptoKey> {
     constructor(name: string, args: LocalCaKeysArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stepca:local:CaKeys", name, {}, opts);
-        const names = keyNames(name, args, this);
+        super("stepca:local:CaKeys", name, args, kmsEmulator(args), opts);
+    }
+}
 
-        const keyRing = (role: string, keyRingId: pulumi.Input<string>) =>
+/** Key rings and keys on the local KMS emulator, through its dynamic providers. */
+function kmsEmulator(args: LocalCaKeysArgs): CaKeyBackend<EmulatorKeyRing, EmulatorCryptoKey> {
+    return {
+        keyRing: (resourceName, keyRingId, parent) =>
             new EmulatorKeyRing(
-                `${name}-${role}`,
+                resourceName,
                 { kmsEndpoint: args.kmsEndpoint, project: args.project, location: args.location, keyRingId },
-                { parent: this },
-            );
-        this.rootKeyRing = keyRing(args.separateKeyRings ? "root" : "ring", names.rootKeyRing);
-        this.intermediateKeyRing = args.separateKeyRings
-            ? keyRing("intermediate", names.intermediateKeyRing)
-            : this.rootKeyRing;
-
-        const cryptoKey = (
-            role: "root" | "intermediate",
-            ring: EmulatorKeyRing,
-            cryptoKeyId: pulumi.Input<string>,
-            algorithm: pulumi.Input<string>,
-            protect: boolean,
-        ) =>
+                { parent },
+            ),
+        cryptoKey: (resourceName, key, parent) =>
             new EmulatorCryptoKey(
-                `${name}-${role}`,
+                resourceName,
                 {
                     kmsEndpoint: args.kmsEndpoint,
-                    keyRing: ring.name,
-                    cryptoKeyId,
-                    algorithm,
+                    keyRing: key.ring.name,
+                    cryptoKeyId: key.keyId,
+                    algorithm: key.algorithm,
                     protectionLevel: args.protectionLevel,
                     destroyScheduledDuration: args.destroyScheduledDuration,
-                    labels: { app: "step-ca", role },
+                    labels: key.labels,
                 },
-                { parent: this, protect },
-            );
-        this.rootKey = cryptoKey("root", this.rootKeyRing, names.rootKey, args.rootAlgorithm, args.protectRootKey);
-        this.intermediateKey = cryptoKey(
-            "intermediate",
-            this.intermediateKeyRing,
-            names.intermediateKey,
-            args.intermediateAlgorithm,
-            false,
-        );
-        this.rootKeyVersion = this.rootKey.keyVersion;
-        this.intermediateKeyVersion = this.intermediateKey.keyVersion;
-
-        this.registerOutputs({
-            rootKeyVersion: this.rootKeyVersion,
-            intermediateKeyVersion: this.intermediateKeyVersion,
-        });
-    }
+                { parent, protect: key.protect },
+            ),
+        // The emulator provider reports the key's first version.
+        keyVersion: (key) => key.keyVersion,
+    };
 }

@@ -1,11 +1,16 @@
 /**
- * Lifecycle rules both certificate providers follow: what replaces a certificate, what merely updates it, and how
- * refresh-time drift of its KMS key version feeds into the next diff. No KMS calls happen here.
+ * The lifecycle both certificate providers share: checking a request, what replaces a certificate and what merely
+ * updates it, minting through one KMS client, and how refresh-time drift of its KMS key version feeds into the next
+ * diff. Each provider states only what sets its certificate apart ({@link CertificateKind}).
  */
-import type * as pulumi from "@pulumi/pulumi";
-import type { KeyVersionDrift } from "../lib/certificate-drift";
+import * as pulumi from "@pulumi/pulumi";
+import { type KeyVersionDrift, inspectKeyVersion } from "../lib/certificate-drift";
 import type { CertificateSubject } from "../lib/certificate-templates";
-import { changedKeys } from "./provider-inputs";
+import type { InputProblem } from "../lib/input-problems";
+import { withKmsClient } from "../lib/kms-client";
+import type { KmsClient } from "../lib/kms-signer";
+import type { MintedCertificate } from "../lib/mint-certificate";
+import { changedKeys, unknownKeys } from "./provider-inputs";
 
 /** The subject of a CA certificate, as resource arguments. */
 export type CertificateSubjectArgs = { readonly [K in keyof CertificateSubject]: pulumi.Input<CertificateSubject[K]> };
@@ -25,23 +30,45 @@ export interface CertificateOutputs extends KeyVersionDrift {
     readonly keyAlgorithm: string;
 }
 
+/** Inputs every certificate provider has: the certified key version and where KMS is. */
+export interface CertificateInputs {
+    /** Full `projects/…/cryptoKeyVersions/N` name of the certified key. */
+    readonly keyVersion: string;
+    /** `host:port` of a KMS emulator; omitted = Google Cloud KMS with Application Default Credentials. */
+    readonly kmsEndpoint?: string;
+}
+
+/** What sets one kind of CA certificate apart; {@link certificateProvider} supplies the rest. */
+export interface CertificateKind<I extends CertificateInputs> {
+    /** The inputs the certificate is requested with (all but `kmsEndpoint`), in the order state records them. */
+    readonly requestKeys: readonly (keyof I & string)[];
+    /** Request inputs that change how the certificate is managed, not the certificate: updated in place. */
+    readonly updatableKeys: readonly (keyof I & string)[];
+    /** Problems with a request; `skip` names inputs not known yet (preview). */
+    readonly requestProblems: (request: I, skip: ReadonlySet<string>) => InputProblem[];
+    /** Mints the certificate (1 GetPublicKey + 1 AsymmetricSign). */
+    readonly mint: (client: KmsClient, request: I) => Promise<MintedCertificate>;
+    /** Whether the certificate in state is due to be re-minted; omitted = never on a timer. */
+    readonly renewalDue?: (olds: I & CertificateOutputs, news: I) => boolean;
+}
+
 /** A freshly minted certificate's key version is ENABLED and certified: GetPublicKey and signing just succeeded. */
 export const DRIFT_AT_CREATE: KeyVersionDrift = { keyVersionState: "ENABLED", publicKeyMatchesKeyVersion: true };
 
+const OUTPUT_KEYS = [
+    "certPem",
+    "fingerprint",
+    "notBefore",
+    "notAfter",
+    "serialNumber",
+    "keyAlgorithm",
+    "keyVersionState",
+    "publicKeyMatchesKeyVersion",
+] as const satisfies readonly (keyof CertificateOutputs)[];
+
 /** The certificate fields of a state object, without inputs or the serialized provider. */
 export function certificateOutputs(state: CertificateOutputs): CertificateOutputs {
-    const { certPem, fingerprint, notBefore, notAfter, serialNumber, keyAlgorithm } = state;
-    const { keyVersionState, publicKeyMatchesKeyVersion } = state;
-    return {
-        certPem,
-        fingerprint,
-        notBefore,
-        notAfter,
-        serialNumber,
-        keyAlgorithm,
-        keyVersionState,
-        publicKeyMatchesKeyVersion,
-    };
+    return pickKeys(state, OUTPUT_KEYS);
 }
 
 /**
@@ -65,4 +92,91 @@ export function certificateDiff(
     }
     const updates = changedKeys(olds, news, rules.updateOn);
     return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+/**
+ * A certificate provider: `check` validates the request, `diff` follows {@link certificateDiff}, `create` mints
+ * with one KMS client, `update` keeps the certificate and takes the new inputs, `read` (refresh) re-inspects the
+ * key version, and `delete` only forgets the certificate (the key it certifies belongs to the crypto-key resource).
+ *
+ * Serialized into Pulumi state with everything it captures: no module-level clients, no `@pulumi/pulumi` value.
+ */
+export function certificateProvider<I extends CertificateInputs>(kind: CertificateKind<I>): pulumi.dynamic.ResourceProvider {
+    type State = I & CertificateOutputs;
+    const replaceOn = kind.requestKeys.filter((key) => !kind.updatableKeys.includes(key));
+    const updateOn = [...kind.updatableKeys, "kmsEndpoint"];
+    /** The known inputs (no `__provider`, no outputs); `kmsEndpoint` only when set. */
+    const inputsOf = (props: I): I => {
+        const request = pickKeys(props, kind.requestKeys);
+        return (props.kmsEndpoint ? { ...request, kmsEndpoint: props.kmsEndpoint } : request) as I;
+    };
+    return {
+        async check(_olds: unknown, news: I) {
+            const failures = kind.requestProblems(news, unknownKeys(news, kind.requestKeys));
+            return { inputs: news, failures };
+        },
+
+        async diff(_id: string, olds: State, news: I) {
+            const renewalDue = kind.renewalDue ? kind.renewalDue(olds, news) : false;
+            return certificateDiff(olds, news, { replaceOn, updateOn, renewalDue });
+        },
+
+        async create(news: I) {
+            const inputs = inputsOf(news);
+            const minted = await withKmsClient(inputs.kmsEndpoint, (client) => kind.mint(client, inputs));
+            const { certPem, fingerprint, notBefore, notAfter, serialNumber, keyAlgorithm } = minted;
+            const outs = {
+                ...inputs,
+                ...{ certPem, fingerprint, notBefore, notAfter, serialNumber, keyAlgorithm },
+                ...DRIFT_AT_CREATE,
+            };
+            return { id: fingerprint, outs };
+        },
+
+        async update(_id: string, olds: State, news: I) {
+            return { outs: { ...certificateOutputs(olds), ...inputsOf(news) } };
+        },
+
+        async read(id: string, props: State) {
+            const drift = await withKmsClient(props.kmsEndpoint, (client) =>
+                inspectKeyVersion(client, props.keyVersion, props.certPem, props),
+            );
+            return { id, props: { ...certificateOutputs(props), ...inputsOf(props), ...drift } };
+        },
+
+        async delete() {},
+    };
+}
+
+// Not named after an Object.prototype member: Pulumi's closure serializer would drop it.
+function pickKeys<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+    return Object.fromEntries(keys.map((key) => [key, source[key]])) as Pick<T, K>;
+}
+
+/**
+ * A CA certificate whose key lives in Cloud KMS. Outputs: `certPem`, `fingerprint`, validity, serial,
+ * `keyAlgorithm`, and what the last refresh saw of the key version.
+ */
+export abstract class CaCertificate extends pulumi.dynamic.Resource {
+    declare readonly keyVersion: pulumi.Output<string>;
+    declare readonly certPem: pulumi.Output<string>;
+    declare readonly fingerprint: pulumi.Output<string>;
+    declare readonly notBefore: pulumi.Output<string>;
+    declare readonly notAfter: pulumi.Output<string>;
+    declare readonly serialNumber: pulumi.Output<string>;
+    declare readonly keyAlgorithm: pulumi.Output<string>;
+    declare readonly keyVersionState: pulumi.Output<string>;
+    declare readonly publicKeyMatchesKeyVersion: pulumi.Output<boolean>;
+
+    protected constructor(
+        provider: pulumi.dynamic.ResourceProvider,
+        type: string,
+        name: string,
+        args: object,
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        // Every output needs a (still undefined) prop for the resource to expose it.
+        const outputs = Object.fromEntries(OUTPUT_KEYS.map((key) => [key, undefined]));
+        super(provider, name, { ...args, ...outputs }, opts, "stepca", type);
+    }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { protos } from "@google-cloud/kms";
 import { withKmsClient } from "../lib/kms-client";
+import { readEmulatorResource } from "./emulator-resource";
 
 type KmsCryptoKey = protos.google.cloud.kms.v1.ICryptoKey;
 
@@ -69,19 +70,7 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
     },
 
     async read(id, props) {
-        if (!props) {
-            throw new Error("EmulatorCryptoKey cannot be imported");
-        }
-        try {
-            await withKmsClient(props.kmsEndpoint, (client) => client.getCryptoKey({ name: id }));
-            return { id, props };
-        } catch (error) {
-            // NOT_FOUND: the emulator lost its state; report the key gone so `up` recreates it.
-            if ((error as { code?: number }).code === 5) {
-                return {};
-            }
-            throw error;
-        }
+        return readEmulatorResource("EmulatorCryptoKey", id, props, (client, name) => client.getCryptoKey({ name }));
     },
 
     async diff(_id, olds, news) {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { withKmsClient } from "../lib/kms-client";
+import { readEmulatorResource } from "./emulator-resource";
 
 /** Inputs of {@link EmulatorKeyRing}. */
 export interface EmulatorKeyRingArgs {
@@ -41,19 +42,7 @@ export const emulatorKeyRingProvider: pulumi.dynamic.ResourceProvider<KeyRingInp
     },
 
     async read(id, props) {
-        if (!props) {
-            throw new Error("EmulatorKeyRing cannot be imported");
-        }
-        try {
-            await withKmsClient(props.kmsEndpoint, (client) => client.getKeyRing({ name: id }));
-            return { id, props };
-        } catch (error) {
-            // NOT_FOUND: the emulator lost its state; report the ring gone so `up` recreates it.
-            if ((error as { code?: number }).code === 5) {
-                return {};
-            }
-            throw error;
-        }
+        return readEmulatorResource("EmulatorKeyRing", id, props, (client, name) => client.getKeyRing({ name }));
     },
 
     async diff(_id, olds, news) {

@@ -17,8 +17,12 @@ export interface KmsEmulatorOptions {
     stateFile?: string;
     /** How long HSM versions stay PENDING_GENERATION; default 1500 ms, 0 = enabled at once. */
     hsmPendingMs?: number;
-    /** Serve TLS (HTTP/2 with ALPN h2) with this certificate chain and key, both PEM. */
-    tls?: { certPem: string; keyPem: string };
+    /**
+     * Also serve TLS (HTTP/2 with ALPN h2) with this certificate chain and key (PEM), on `port` (0 or omitted: a free
+     * one, see `KmsEmulator.tlsPort`), next to the plaintext port and on the same keys: programs keep plaintext while
+     * a client that only dials TLS (step-ca) gets a certificate it can be made to trust.
+     */
+    tls?: { certPem: string; keyPem: string; port?: number };
     /** Receives one line per RPC: method, resource, outcome. */
     log?: (line: string) => void;
     /** Clock in epoch milliseconds, for tests that need destroy_time to pass; default Date.now. */
@@ -27,11 +31,11 @@ export interface KmsEmulatorOptions {
 
 /** A running emulator. */
 export interface KmsEmulator {
-    /** "host:port", usable as the program's kmsEndpoint. */
+    /** "host:port" of the plaintext gRPC port, usable as the program's kmsEndpoint. */
     readonly address: string;
     readonly port: number;
-    /** Whether it serves TLS (else plaintext gRPC). */
-    readonly tls: boolean;
+    /** The TLS port, when `tls` was given. */
+    readonly tlsPort: number | undefined;
     /** The state file, or undefined when in memory. */
     readonly stateFile: string | undefined;
     /** RPCs received per method name ("AsymmetricSign", "GetPublicKey", …), failed and faulted ones included. */
@@ -59,19 +63,27 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     const faults = new Faults();
     const calls = new CallCounter();
     const server = createKmsServer({ store, faults, calls, log: options.log });
-    const credentials = options.tls
-        ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(options.tls.certPem), private_key: Buffer.from(options.tls.keyPem) }], false)
-        : grpc.ServerCredentials.createInsecure();
     const host = options.host ?? "127.0.0.1";
     const hostPart = host.includes(":") ? `[${host}]` : host;
-    const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${hostPart}:${options.port ?? 0}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
+    const bind = (port: number | undefined, credentials: grpc.ServerCredentials) =>
+        new Promise<number>((resolve, reject) =>
+            server.bindAsync(`${hostPart}:${port ?? 0}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+        );
+    const port = await bind(options.port, grpc.ServerCredentials.createInsecure());
+    const tls = options.tls;
+    const tlsPort = tls
+        ? await bind(tls.port, grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }], false)).catch(
+              (error: unknown) => {
+                  server.forceShutdown(); // release the plaintext port too
+                  throw error;
+              },
+          )
+        : undefined;
     let stopping: Promise<void> | undefined;
     return {
         address: `${hostPart}:${port}`,
         port,
-        tls: options.tls !== undefined,
+        tlsPort,
         stateFile: options.stateFile,
         calls,
         faults,

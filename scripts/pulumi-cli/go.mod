@@ -2,8 +2,14 @@ module stepca-cloudkms/pulumi-cli
 
 go 1.26.6
 
-// Repeated from github.com/pulumi/pulumi/pkg/v3's go.mod: replace directives of a dependency are ignored,
-// so a module that builds the CLI must carry them itself.
+// Builds the Pulumi CLI (tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) and our minimal Node.js language host
+// (cmd/pulumi-language-nodejs) at one pinned Pulumi version; see scripts/install-pulumi.sh.
+//
+// pkg/v3 v3.276.0's go.mod has two replace directives, which Go ignores in a dependency:
+//   github.com/pulumi/pulumi/sdk/v3 => ../sdk   satisfied by requiring sdk/v3 at the same version (below);
+//   github.com/atotto/clipboard => fork           repeated here.
+// (Older releases also replaced go-diff and ssh-agent with forks; v3.276.0 no longer does.) When bumping the
+// version, re-read pkg/go.mod (go mod download -json github.com/pulumi/pulumi/pkg/v3@vX | jq -r .GoMod).
 replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 
 tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi

@@ -1,7 +1,8 @@
 // Loads a serialized dynamic provider the way @pulumi/pulumi/cmd/dynamic-provider does (require-from-string, then
-// handler()) in a plain Node process with no TypeScript tooling, and drives it through check, create, a no-op diff
-// a diff against changed inputs, and delete. Input: env PROVIDER_FILE (serialized text), PROVIDER_INPUTS and
-// PROVIDER_CHANGED_INPUTS (JSON). Output: JSON on stdout.
+// handler()) in a plain Node process with no TypeScript tooling, and drives it through check, create, a no-op diff,
+// a diff against changed inputs, an update with unchanged inputs, read (refresh) where the provider has one, and
+// delete. Input: env PROVIDER_FILE (serialized text), PROVIDER_INPUTS and PROVIDER_CHANGED_INPUTS (JSON). Output: JSON
+// on stdout.
 "use strict";
 const fs = require("node:fs");
 const requireFromString = require("require-from-string");
@@ -14,8 +15,10 @@ async function main() {
     const diff = await provider.diff(created.id, created.outs, check.inputs);
     const changed = await provider.check(created.outs, JSON.parse(process.env.PROVIDER_CHANGED_INPUTS));
     const changedDiff = await provider.diff(created.id, created.outs, changed.inputs);
+    const updated = await provider.update(created.id, created.outs, check.inputs);
+    const read = provider.read ? await provider.read(created.id, created.outs) : undefined;
     await provider.delete(created.id, created.outs);
-    return { failures: check.failures, id: created.id, outs: created.outs, diff, changedDiff };
+    return { failures: check.failures, id: created.id, outs: created.outs, diff, changedDiff, updated, read };
 }
 
 main().then(

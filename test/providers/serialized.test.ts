@@ -21,6 +21,8 @@ interface HostResult {
     outs: Record<string, any>;
     diff: pulumi.dynamic.DiffResult;
     changedDiff: pulumi.dynamic.DiffResult;
+    updated: pulumi.dynamic.UpdateResult;
+    read?: pulumi.dynamic.ReadResult;
 }
 
 /**
@@ -67,7 +69,7 @@ describe("providers as Pulumi stores them: serialized, run in a fresh Node proce
     });
     after(() => kms.close());
 
-    it("RootCertificate: check, create, no-op diff, changed diff, delete", async () => {
+    it("RootCertificate: check, create, no-op diff, changed diff, update, read, delete", async () => {
         kms.emulator.calls.reset();
         const inputs = { keyVersion: rootKey, subject: SUBJECT, validityDays: 3650, kmsEndpoint: kms.emulator.address };
         root = await runSerialized(rootCertificateProvider, inputs, { ...inputs, validityDays: 7300 });
@@ -76,10 +78,16 @@ describe("providers as Pulumi stores them: serialized, run in a fresh Node proce
         assert.deepEqual(root.diff, NO_CHANGES);
         assert.equal(root.changedDiff.changes, true);
         assert.deepEqual(root.changedDiff.replaces, ["validityDays"]);
-        assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 1, AsymmetricSign: 1 }, "diff and delete made no call");
+        assert.deepEqual(root.updated.outs, root.outs);
+        assert.deepEqual(root.read, { id: root.id, props: root.outs });
+        assert.deepEqual(
+            kms.emulator.calls.byMethod(),
+            { GetPublicKey: 2, AsymmetricSign: 1, GetCryptoKeyVersion: 1 },
+            "create and read called KMS; diff, update and delete made no call",
+        );
     });
 
-    it("IntermediateCertificate: check, create, no-op diff, changed diff, delete", async () => {
+    it("IntermediateCertificate: check, create, no-op diff, changed diff, update, read, delete", async () => {
         const keyVersion = await createKeyVersion(kms, "RSA_SIGN_PSS_2048_SHA256");
         kms.emulator.calls.reset();
         const inputs = {
@@ -100,10 +108,12 @@ describe("providers as Pulumi stores them: serialized, run in a fresh Node proce
         assert.deepEqual(intermediate.diff, NO_CHANGES);
         assert.equal(intermediate.changedDiff.changes, true);
         assert.deepEqual(intermediate.changedDiff.replaces, ["subject"]);
-        assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 1, AsymmetricSign: 1 });
+        assert.deepEqual(intermediate.updated.outs, intermediate.outs);
+        assert.deepEqual(intermediate.read, { id: intermediate.id, props: intermediate.outs });
+        assert.deepEqual(kms.emulator.calls.byMethod(), { GetPublicKey: 2, AsymmetricSign: 1, GetCryptoKeyVersion: 1 });
     });
 
-    it("StepCaConfig: check, create, no-op diff, changed diff, delete", async () => {
+    it("StepCaConfig: check, create, no-op diff, changed diff, update, delete", async () => {
         const inputs = { intermediateKeyVersion: rootKey, rootCertPem: root.outs.certPem, dnsNames: ["ca.example.com"] };
         const config = await runSerialized(stepCaConfigProvider, inputs, { ...inputs, dnsNames: ["ca.example.org"] });
         assert.deepEqual(config.failures, []);

@@ -45,7 +45,8 @@ export const DYNAMIC = (type: string) => `pulumi-nodejs:dynamic/stepca:${type}`;
 
 /**
  * Runs index.ts for a stack under Pulumi mocks, with the config the CLI would give it (stack file + Pulumi.yaml
- * defaults + `overrides`). One run per process: index.ts registers at import.
+ * defaults + `overrides`). index.ts registers at import, so each run loads it afresh; runs in one process must not
+ * overlap (the mocks are process-wide), and tests keep to one run per process.
  *
  * Mocked outputs are plausible: GCP IDs in their real formats, certificates that parse, and for StepCaConfig the
  * real provider's output (it makes no KMS calls). Every dynamic resource's inputs also go through its real
@@ -71,8 +72,11 @@ export async function runStack(
         },
     };
     await pulumi.runtime.setMocks(mocks, "stepca-cloudkms", stack, false);
+    registrations.length = 0;
+    requests.clear();
     recordRequests();
-    const program = require("../../../index") as Record<string, unknown>;
+    delete require.cache[require.resolve(PROGRAM)];
+    const program = require(PROGRAM) as Record<string, unknown>;
 
     const outputs: Record<string, unknown> = {};
     const secretOutputs = new Set<string>();
@@ -106,6 +110,7 @@ export async function runStack(
     return { resources, outputs, secretOutputs, checkFailures };
 }
 
+const PROGRAM = "../../../index";
 const registrations: { key: string; inputs: Record<string, any>; state: Record<string, any> }[] = [];
 const requests = new Map<string, RegistrationRequest>();
 

@@ -1,28 +1,36 @@
 import * as http from "node:http";
 import * as net from "node:net";
 
-/**
- * A minimal HTTP CONNECT proxy for the interop test. step-ca (gRPC-Go) honours HTTPS_PROXY and sends
- * `CONNECT cloudkms.googleapis.com:443`; the proxy tunnels that one authority to the local KMS emulator's TLS port
- * and refuses everything else (so nothing can leak to the real Google, and an unexpected destination shows up in
- * `refused`). The proxy only moves bytes: TLS is end to end between step-ca and the emulator.
- */
+/** Where a CONNECT for an authority ("host:port", lower case) is tunnelled. */
+export type Routes = Record<string, { host: string; port: number }>;
+
+/** How to run {@link startConnectProxy}. */
+export interface ConnectProxyOptions {
+    routes: Routes;
+    /** Interface to listen on; default 127.0.0.1. */
+    host?: string;
+    /** Port; 0 (the default) picks a free one. */
+    port?: number;
+    /** Told of every CONNECT: the authority asked for and whether it was tunnelled (else refused). */
+    onConnect?: (authority: string, tunnelled: boolean) => void;
+}
+
+/** A running proxy. */
 export interface ConnectProxy {
-    /** `http://127.0.0.1:<port>`: the value for HTTPS_PROXY. */
-    url: string;
-    port: number;
-    /** Authorities ("host:port") tunnelled so far, in order. */
-    tunnelled: string[];
-    /** Authorities refused (not in the route table). */
-    refused: string[];
+    /** `http://host:port`: the value for HTTPS_PROXY. */
+    readonly url: string;
+    readonly port: number;
+    /** Closes the listener and every tunnel. */
     stop(): Promise<void>;
 }
 
-export type Routes = Record<string, { host: string; port: number }>;
-
-export async function startConnectProxy(routes: Routes): Promise<ConnectProxy> {
-    const tunnelled: string[] = [];
-    const refused: string[] = [];
+/**
+ * A minimal HTTP CONNECT proxy: how an unmodified Cloud KMS client reaches the emulator. step-ca (gRPC-Go) has no
+ * endpoint setting but honours HTTPS_PROXY and sends `CONNECT cloudkms.googleapis.com:443`; the proxy tunnels the
+ * authorities in `routes` (the emulator's TLS port) and refuses everything else, so nothing leaks to the real
+ * Google. It only moves bytes: TLS is end to end between the client and the emulator.
+ */
+export async function startConnectProxy(options: ConnectProxyOptions): Promise<ConnectProxy> {
     const sockets = new Set<net.Socket>();
     const track = (s: net.Socket) => {
         sockets.add(s);
@@ -35,13 +43,12 @@ export async function startConnectProxy(routes: Routes): Promise<ConnectProxy> {
     server.on("connection", track);
     server.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
         const authority = (req.url ?? "").toLowerCase();
-        const target = routes[authority];
+        const target = Object.hasOwn(options.routes, authority) ? options.routes[authority] : undefined;
+        options.onConnect?.(authority, target !== undefined);
         if (!target) {
-            refused.push(authority);
             client.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
             return;
         }
-        tunnelled.push(authority);
         const upstream = net.connect(target.port, target.host);
         track(upstream);
         upstream.once("connect", () => {
@@ -63,16 +70,15 @@ export async function startConnectProxy(routes: Routes): Promise<ConnectProxy> {
         client.on("error", fail);
     });
 
+    const host = options.host ?? "127.0.0.1";
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
+        server.listen(options.port ?? 0, host, () => resolve());
     });
     const port = (server.address() as net.AddressInfo).port;
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
         port,
-        tunnelled,
-        refused,
         stop: () =>
             new Promise<void>((resolve) => {
                 for (const s of sockets) s.destroy();

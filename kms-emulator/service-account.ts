@@ -1,10 +1,11 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
 
 /**
- * A service-account key file shaped like the one Google issues (what `gcp.serviceaccount.Key.privateKey` decodes to
- * and what the program uploads to the container), with a freshly generated real RSA-2048 key. The Google Go auth
- * library behind step-ca's Cloud KMS client parses the key and signs self-signed JWTs with it (Cloud KMS enables
- * "JWT with scope"), so no token endpoint is ever contacted.
+ * A throwaway service-account key file for clients of the emulator that insist on credentials (step-ca). Shaped like
+ * the one Google issues (what `gcp.serviceaccount.Key.privateKey` decodes to and what the program uploads to the
+ * container), with a freshly generated real RSA-2048 key: the Google Go auth library parses it and signs
+ * self-signed JWTs with it (Cloud KMS enables "JWT with scope"), so no token endpoint is ever contacted. The
+ * emulator models no IAM and checks none of it.
  */
 export function createServiceAccountJson(projectId: string, accountId = "step-ca"): string {
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
