@@ -12,13 +12,16 @@ const ca = new StepCa("step-ca", {
         : undefined,
 });
 
-export const caUrl = ca.caUrl;
-export const rootFingerprint = ca.rootFingerprint;
-export const rootCertPem = ca.rootCertPem;
-export const intermediateCertPem = ca.intermediateCertPem;
-export const rootKeyVersion = ca.rootKeyVersion;
-export const intermediateKeyVersion = ca.intermediateKeyVersion;
-export const serviceAccountEmail = ca.serviceAccountEmail;
-export const localBundleDir = ca.localBundleDir;
-export const bootstrapCommand = ca.bootstrapCommand;
-export const provisionerPassword = ca.provisionerPassword;
+// Mode-specific outputs are left out rather than exported as undefined, which Pulumi warns about on every run.
+export = {
+    caUrl: ca.caUrl,
+    rootFingerprint: ca.rootFingerprint,
+    rootCertPem: ca.rootCertPem,
+    intermediateCertPem: ca.intermediateCertPem,
+    rootKeyVersion: ca.rootKeyVersion,
+    intermediateKeyVersion: ca.intermediateKeyVersion,
+    ...(ca.serviceAccountEmail && { serviceAccountEmail: ca.serviceAccountEmail }),
+    ...(ca.localBundleDir !== undefined && { localBundleDir: ca.localBundleDir }),
+    bootstrapCommand: ca.bootstrapCommand,
+    provisionerPassword: ca.provisionerPassword,
+};
