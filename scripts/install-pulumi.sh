@@ -8,9 +8,9 @@
 #   pulumi                         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at $PULUMI_VERSION (the engine), built
 #                                  through the wrapper module scripts/pulumi-cli (pkg/go.mod's replace directives
 #                                  are ignored for a dependency, so the wrapper repeats them).
-#   pulumi-language-nodejs         scripts/pulumi-cli/cmd/pulumi-language-nodejs: a minimal Node.js language host.
-#                                  Pulumi's own (module .../sdk/nodejs/cmd/pulumi-language-nodejs/v3) is not served
-#                                  by the module proxy at any version or commit, see that file's header.
+#   pulumi-language-nodejs         Pulumi's official Node.js language host, github.com/pulumi/pulumi/sdk/v3/nodejs/
+#                                  cmd/pulumi-language-nodejs at $LANGUAGE_HOST_VERSION, through the wrapper module
+#                                  scripts/pulumi-language-nodejs (its go.mod says why that version).
 #   pulumi-resource-pulumi-nodejs  scripts/bin/pulumi-resource-pulumi-nodejs, the dynamic-provider shim Pulumi's
 #                                  distribution ships next to `pulumi`.
 #
@@ -22,6 +22,8 @@ set -euo pipefail
 PULUMI_VERSION="${PULUMI_VERSION:-3.276.0}" # matches the npm @pulumi/pulumi pinned in package.json
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WRAPPER="$ROOT/scripts/pulumi-cli"
+LANGUAGE_HOST="$ROOT/scripts/pulumi-language-nodejs"
+LANGUAGE_HOST_VERSION=3.68.0 # the newest release whose language host the module proxy serves
 SHIM="$ROOT/scripts/bin/pulumi-resource-pulumi-nodejs"
 CACHE="${STEPCA_CLOUDKMS_CACHE:-$HOME/.cache/stepca-cloudkms}"
 DEST="$CACHE/pulumi-$PULUMI_VERSION/bin"
@@ -47,27 +49,27 @@ flock 9 # one build at a time (npm run local and the engine test may start toget
 
 GO_VERSION="$(go env GOVERSION)"
 CLI_STAMP="$(printf '%s %s\n' "$PULUMI_VERSION" "$GO_VERSION" | cat - "$WRAPPER/go.mod" "$WRAPPER/go.sum" | sha256sum | cut -c1-64)"
-LH_STAMP="$(printf '%s %s\n' "$PULUMI_VERSION" "$GO_VERSION" | cat - "$WRAPPER/go.mod" "$WRAPPER/go.sum" \
-  "$WRAPPER"/cmd/pulumi-language-nodejs/*.go | sha256sum | cut -c1-64)"
+LH_STAMP="$(printf '%s\n' "$GO_VERSION" | cat - "$LANGUAGE_HOST/go.mod" "$LANGUAGE_HOST/go.sum" | sha256sum | cut -c1-64)"
 
-build() { # name stamp package ldflags
-  local name="$1" stamp="$2" pkg="$3" ldflags="$4"
+build() { # name stamp module-dir package ldflags
+  local name="$1" stamp="$2" dir="$3" pkg="$4" ldflags="$5"
   if [ -x "$DEST/$name" ] && [ "$(cat "$DEST/.$name.stamp" 2>/dev/null)" = "$stamp" ]; then
     log "$name is up to date in $DEST"
     return
   fi
-  log "building $name ($pkg, pulumi v$PULUMI_VERSION, $GO_VERSION; takes many minutes on 2 cores when cold)"
+  log "building $name ($pkg, $GO_VERSION; takes minutes on 2 cores when cold)"
   local start=$SECONDS tmp="$DEST/.$name.tmp.$$"
-  (cd "$WRAPPER" && GOFLAGS="-mod=readonly -buildvcs=false" \
+  (cd "$dir" && GOFLAGS="-mod=readonly -buildvcs=false" \
     go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp" "$pkg") >&2
   mv -f "$tmp" "$DEST/$name"
   echo "$stamp" >"$DEST/.$name.stamp"
   log "built $name in $((SECONDS - start))s"
 }
 
-build pulumi "$CLI_STAMP" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+build pulumi "$CLI_STAMP" "$WRAPPER" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
   "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-build pulumi-language-nodejs "$LH_STAMP" ./cmd/pulumi-language-nodejs "-X main.version=$PULUMI_VERSION"
+build pulumi-language-nodejs "$LH_STAMP" "$LANGUAGE_HOST" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_VERSION"
 
 if ! cmp -s "$SHIM" "$DEST/pulumi-resource-pulumi-nodejs"; then
   install -m 0755 "$SHIM" "$DEST/pulumi-resource-pulumi-nodejs"
