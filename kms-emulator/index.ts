@@ -6,6 +6,9 @@ import { Store } from "./store";
 
 export { SIGN_ALGORITHMS, type SignAlgorithm } from "./algorithms";
 export { PERMISSIONS } from "./faults";
+export { type ConnectProxy, startConnectProxy } from "./connect-proxy";
+export { createServiceAccountJson } from "./service-account";
+export { CLOUD_KMS_HOST, type TlsIdentity, createTlsIdentity } from "./tls-identity";
 
 /** How to run the emulator. Everything is optional: a plaintext, in-memory server on a random local port. */
 export interface KmsEmulatorOptions {
@@ -67,7 +70,10 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     const hostPart = host.includes(":") ? `[${host}]` : host;
     const bind = (port: number | undefined, credentials: grpc.ServerCredentials) =>
         new Promise<number>((resolve, reject) =>
-            server.bindAsync(`${hostPart}:${port ?? 0}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+            server.bindAsync(`${hostPart}:${port ?? 0}`, credentials, (error, bound) =>
+                // grpc-js only says "No address added": name the address.
+                error ? reject(new Error(`could not listen on ${hostPart}:${port ?? 0} (in use?): ${error.message}`)) : resolve(bound),
+            ),
         );
     const port = await bind(options.port, grpc.ServerCredentials.createInsecure());
     const tls = options.tls;

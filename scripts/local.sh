@@ -2,13 +2,15 @@
 # Try the whole CA on this machine, no cloud account: `npm run local` (up) and `npm run local:down` (down).
 #
 #   up    Node 22, npm dependencies, the Pulumi CLI (the one on PATH, else built by scripts/install-pulumi.sh),
-#         the Cloud KMS emulator in the background (state in .local/kms-emulator.json, reused when already running),
-#         Pulumi state in a local file backend (.local/pulumi-state, no Pulumi Cloud) with the passphrase secrets
-#         provider, stack `local` (Pulumi.local.yaml), `pulumi up --yes`; then the outputs, the bundle directory and,
-#         when step-ca is installed, the command that starts it.
-#   down  `pulumi destroy --yes` on the local stack (the emulator schedules every key version for destruction, as
-#         Cloud KMS would; key rings stay, as they do in Cloud KMS), then stops the emulator. `rm -rf .local` after
-#         it forgets everything.
+#         the Cloud KMS emulator in the background (state in .local/kms-emulator.json, reused when already running;
+#         plaintext for the program, TLS behind a CONNECT proxy for step-ca), Pulumi state in a local file backend
+#         (.local/pulumi-state, no Pulumi Cloud) with the passphrase secrets provider, stack `local`
+#         (Pulumi.local.yaml), `pulumi up --yes`; then step-ca in the background on the bundle that wrote (kept
+#         running while the bundle is unchanged) and how to get a certificate from it. step-ca is the one on PATH,
+#         else scripts/install-step.sh's (cached, or built when Go is installed); without it, only the bundle.
+#   down  Stops step-ca, runs `pulumi destroy --yes` on the local stack (the emulator schedules every key version
+#         for destruction, as Cloud KMS would; key rings stay, as they do in Cloud KMS), then stops the emulator.
+#         `rm -rf .local` after it forgets everything.
 #
 # Environment:
 #   PULUMI_CONFIG_PASSPHRASE   passphrase of the local stack's secrets (default: "stepca-cloudkms-local"; it only
@@ -24,6 +26,10 @@ STATE_DIR="$ROOT/.local"
 EMULATOR_STATE="$STATE_DIR/kms-emulator.json"
 EMULATOR_PID="$STATE_DIR/kms-emulator.pid"
 EMULATOR_LOG="$STATE_DIR/kms-emulator.log"
+KMS_PROXY_PORT=8086                          # step-ca's HTTPS_PROXY, in the emulator's process
+KMS_CREDENTIALS="$STATE_DIR/kms-credentials" # throwaway TLS identity and service account (kms-emulator/credentials-cli.ts)
+STEP_CA_PID="$STATE_DIR/step-ca.pid"
+STEP_CA_LOG="$STATE_DIR/step-ca.log"
 
 log() { echo "local: $*" >&2; }
 die() { echo "local: ERROR: $*" >&2; exit 1; }
@@ -62,6 +68,33 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true # gcp/docker plugins are neither needed nor reachable here
 export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 
+# --- background processes -----------------------------------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; } # <host> <port>
+
+# Whether the process in a pid file is alive and still the one we started (its command line holds <what>).
+running() { # <pid file> <what>
+  local args
+  [ -f "$1" ] && args="$(ps -o args= -p "$(cat "$1")" 2>/dev/null)" && [[ "$args" == *"$2"* ]]
+}
+
+stop_process() { # <name> <pid file> <what>
+  if ! running "$2" "$3"; then
+    log "$1 not running"
+    rm -f "$2"
+    return
+  fi
+  local pid
+  pid="$(cat "$2")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && die "$1 (pid $pid) did not stop within 10 s"
+  rm -f "$2"
+  log "$1 stopped"
+}
+
 # --- the KMS emulator ---------------------------------------------------------------------------------------------
 config_value() { # key in Pulumi.local.yaml → value (plain scalars only)
   sed -n "s/^[[:space:]]*stepca-cloudkms:$1:[[:space:]]*//p" "Pulumi.$STACK.yaml" | head -1 | tr -d "\"'"
@@ -71,24 +104,32 @@ ENDPOINT="$(config_value kmsEndpoint)"
 EMULATOR_HOST="${ENDPOINT%:*}"
 EMULATOR_PORT="${ENDPOINT##*:}"
 
-port_open() { (exec 3<>"/dev/tcp/$EMULATOR_HOST/$EMULATOR_PORT") 2>/dev/null; }
-emulator_running() { [ -f "$EMULATOR_PID" ] && kill -0 "$(cat "$EMULATOR_PID")" 2>/dev/null; }
+emulator_running() { running "$EMULATOR_PID" kms-emulator/cli.ts; }
 
 start_emulator() {
   if emulator_running; then
-    log "KMS emulator already running (pid $(cat "$EMULATOR_PID")) on $ENDPOINT"
-    return
+    if port_open 127.0.0.1 "$KMS_PROXY_PORT"; then
+      log "KMS emulator already running (pid $(cat "$EMULATOR_PID")) on $ENDPOINT"
+      return
+    fi
+    log "the running KMS emulator has no CONNECT proxy for step-ca (an older version started it): restarting it"
+    stop_emulator
   fi
   rm -f "$EMULATOR_PID"
-  port_open && die "$ENDPOINT is in use by another process; stop it or change kmsEndpoint in Pulumi.$STACK.yaml"
+  port_open "$EMULATOR_HOST" "$EMULATOR_PORT" &&
+    die "$ENDPOINT is in use by another process; stop it or change kmsEndpoint in Pulumi.$STACK.yaml"
+  port_open 127.0.0.1 "$KMS_PROXY_PORT" && die "port $KMS_PROXY_PORT (step-ca's way to the emulator) is in use by another process"
+  node --import tsx kms-emulator/credentials-cli.ts "$KMS_CREDENTIALS" | sed 's/^/local: /' >&2
   log "starting the KMS emulator on $ENDPOINT (state $EMULATOR_STATE, log $EMULATOR_LOG)"
-  # node --import tsx (not `npm run`/`tsx`): a single process, so the pid file names the emulator itself.
+  # node --import tsx (not `npm run`/`tsx`): a single process, so the pid file names the emulator itself. TLS on a
+  # free port: only the proxy, in the same process, needs to know it.
   nohup node --import tsx kms-emulator/cli.ts --host "$EMULATOR_HOST" --port "$EMULATOR_PORT" \
-    --state "$EMULATOR_STATE" >"$EMULATOR_LOG" 2>&1 </dev/null &
+    --state "$EMULATOR_STATE" --tls-port 0 --tls-cert "$KMS_CREDENTIALS/tls.crt" \
+    --tls-key "$KMS_CREDENTIALS/tls.key" --connect-proxy-port "$KMS_PROXY_PORT" >"$EMULATOR_LOG" 2>&1 </dev/null &
   echo $! >"$EMULATOR_PID"
   for _ in $(seq 1 150); do
-    if grep -q "listening on" "$EMULATOR_LOG" 2>/dev/null; then
-      log "$(grep -m1 "listening on" "$EMULATOR_LOG")"
+    if grep -q "emulator listening on" "$EMULATOR_LOG" 2>/dev/null; then
+      log "$(grep -m1 "emulator listening on" "$EMULATOR_LOG")"
       return
     fi
     emulator_running || { cat "$EMULATOR_LOG" >&2; die "the KMS emulator exited at start"; }
@@ -98,23 +139,50 @@ start_emulator() {
   die "the KMS emulator did not report listening within 30 s"
 }
 
-stop_emulator() {
-  if ! emulator_running; then
-    log "KMS emulator not running"
-    rm -f "$EMULATOR_PID"
-    return
-  fi
-  local pid
-  pid="$(cat "$EMULATOR_PID")"
-  kill -TERM "$pid" # saves the state file, then exits
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && die "KMS emulator (pid $pid) did not stop within 10 s"
-  rm -f "$EMULATOR_PID"
-  log "KMS emulator stopped; state kept in $EMULATOR_STATE"
+# On SIGTERM the emulator saves its state file, then exits.
+stop_emulator() { stop_process "KMS emulator" "$EMULATOR_PID" kms-emulator/cli.ts; }
+
+# --- step-ca ------------------------------------------------------------------------------------------------------
+# step-ca on PATH, else the one scripts/install-step.sh has cached or can build (needs Go); fails when neither.
+find_step_ca() {
+  command -v step-ca && return
+  local bin
+  bin="$(bash "$ROOT/scripts/install-step.sh")" && echo "$bin/step-ca"
 }
+
+# step-ca as the container runs it, on the bundle, plus the way to the emulator: its Cloud KMS client dials
+# cloudkms.googleapis.com:443 over TLS, so HTTPS_PROXY sends that to the emulator's proxy, SSL_CERT_FILE trusts the
+# emulator's throwaway certificate, and the throwaway service account (ca.json names none, so Application Default
+# Credentials) signs its own JWTs. A writable HOME of its own (the Google auth library reads ~/.config/gcloud);
+# nothing else inherited. Kept when running and nothing it reads has changed since it started.
+start_step_ca() { # <step-ca> <bundle> <ca url>
+  local step_ca="$1" bundle="$2" url="$3"
+  if running "$STEP_CA_PID" step-ca; then
+    if [ -z "$(find "$bundle/config" "$bundle/certs" "$bundle/secrets" "$KMS_CREDENTIALS" -newer "$STEP_CA_PID")" ]; then
+      log "step-ca already running (pid $(cat "$STEP_CA_PID")); the bundle has not changed"
+      return
+    fi
+    log "the bundle changed: restarting step-ca"
+    stop_step_ca
+  fi
+  rm -f "$STEP_CA_PID"
+  mkdir -p "$STATE_DIR/step-ca-home"
+  log "starting step-ca $("$step_ca" version | sed -n 1p) (log $STEP_CA_LOG)"
+  env -i PATH=/usr/bin:/bin HOME="$STATE_DIR/step-ca-home" STEPPATH="$bundle" \
+    HTTPS_PROXY="http://127.0.0.1:$KMS_PROXY_PORT" SSL_CERT_FILE="$KMS_CREDENTIALS/tls-ca.crt" \
+    GOOGLE_APPLICATION_CREDENTIALS="$KMS_CREDENTIALS/service-account.json" \
+    nohup "$step_ca" --password-file "$bundle/secrets/password" "$bundle/config/ca.json" >"$STEP_CA_LOG" 2>&1 </dev/null &
+  echo $! >"$STEP_CA_PID"
+  for _ in $(seq 1 150); do
+    curl -fsS --cacert "$bundle/certs/root_ca.crt" "$url/health" >/dev/null 2>&1 && return
+    running "$STEP_CA_PID" step-ca || { tail -20 "$STEP_CA_LOG" >&2; die "step-ca exited at start (log: $STEP_CA_LOG)"; }
+    sleep 0.2
+  done
+  tail -20 "$STEP_CA_LOG" >&2
+  die "step-ca did not answer $url/health within 30 s (log: $STEP_CA_LOG)"
+}
+
+stop_step_ca() { stop_process step-ca "$STEP_CA_PID" step-ca; }
 
 # --- the stack ----------------------------------------------------------------------------------------------------
 select_stack() {
@@ -122,30 +190,8 @@ select_stack() {
   pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive >&2
 }
 
-if [ "$cmd" = up ]; then
-  start_emulator
-  select_stack
-  pulumi up --yes --non-interactive --stack "$STACK" "$@" >&2
-  echo >&2
-  log "outputs (secrets hidden; \`PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=… pulumi stack output --show-secrets\` shows them):"
-  pulumi stack output --stack "$STACK" >&2
-  BUNDLE="$(config_value localBundleDir)"
-  BUNDLE="${BUNDLE:-.local/bundle}"
-  case "$BUNDLE" in /*) ;; *) BUNDLE="$ROOT/$BUNDLE" ;; esac
-  echo >&2
-  log "step-ca bundle (STEPPATH): $BUNDLE"
-  STEP_CA="$(command -v step-ca 2>/dev/null || ls -1d "$HOME"/.cache/stepca-cloudkms/step-ca-*/bin/step-ca 2>/dev/null | tail -1 || true)"
-  if [ -n "$STEP_CA" ]; then
-    log "step-ca is installed; the command that starts it on this bundle:"
-    echo "  STEPPATH=$BUNDLE $STEP_CA $BUNDLE/config/ca.json --password-file $BUNDLE/secrets/password" >&2
-    log "note: step-ca has no Cloud KMS endpoint setting: it dials cloudkms.googleapis.com:443 over TLS, so to sign"
-    log "with the keys on this plaintext emulator it needs what test/interop sets up (the emulator serving TLS, an"
-    log "HTTPS_PROXY tunnelling to it, SSL_CERT_FILE trusting it); \`npm run test:interop\` runs exactly that."
-  else
-    log "step-ca is not installed (bash scripts/install-step.sh builds it from its Go module); the bundle is ready for it"
-  fi
-  log "tear down with: npm run local:down"
-else
+if [ "$cmd" = down ]; then
+  stop_step_ca   # before its bundle goes
   start_emulator # destroying keys needs the emulator
   if pulumi stack select "$STACK" --non-interactive >/dev/null 2>&1; then
     pulumi destroy --yes --non-interactive --stack "$STACK" "$@" >&2
@@ -153,4 +199,40 @@ else
     log "no stack '$STACK' in $PULUMI_BACKEND_URL; nothing to destroy"
   fi
   stop_emulator
+  exit 0
 fi
+
+start_emulator
+select_stack
+pulumi up --yes --non-interactive --stack "$STACK" "$@" >&2
+echo >&2
+log "outputs (secrets hidden; \`PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=… pulumi stack output --show-secrets\` shows them):"
+pulumi stack output --stack "$STACK" >&2
+BUNDLE="$(config_value localBundleDir)"
+BUNDLE="${BUNDLE:-.local/bundle}"
+case "$BUNDLE" in /*) ;; *) BUNDLE="$ROOT/$BUNDLE" ;; esac
+echo >&2
+log "step-ca bundle (STEPPATH): $BUNDLE"
+
+STEP_CA="$(find_step_ca)" || true
+if [ -z "$STEP_CA" ]; then
+  log "step-ca not found, so not started: put step-ca on PATH, or install Go (≥ 1.26.6) and rerun to have"
+  log "scripts/install-step.sh build it. The bundle is ready for it. Tear down with: npm run local:down"
+  exit 0
+fi
+command -v curl >/dev/null 2>&1 || die "curl is needed to check step-ca's /health"
+read -r CA_URL FINGERPRINT PROVISIONER < <(node -e '
+  const [defaults, ca] = process.argv.slice(1).map((file) => require(file));
+  console.log(defaults["ca-url"], defaults.fingerprint, ca.authority.provisioners[0].name);
+' "$BUNDLE/config/defaults.json" "$BUNDLE/config/ca.json")
+[ -n "${PROVISIONER:-}" ] || die "could not read the CA URL, fingerprint and provisioner from $BUNDLE/config"
+start_step_ca "$STEP_CA" "$BUNDLE" "$CA_URL"
+STEP="$(command -v step || echo "$(dirname "$STEP_CA")/step")"
+log "step-ca is up at $CA_URL (pid $(cat "$STEP_CA_PID"), log $STEP_CA_LOG). Get a certificate with the step CLI:"
+cat >&2 <<EOF
+  export STEPPATH="$STATE_DIR/step"   # the CLI's own settings; your ~/.step is left alone
+  $STEP ca bootstrap --ca-url $CA_URL --fingerprint $FINGERPRINT --force
+  $STEP ca certificate localhost localhost.crt localhost.key --provisioner $PROVISIONER \\
+      --provisioner-password-file $BUNDLE/secrets/password
+EOF
+log "tear down with: npm run local:down"

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { createKmsClient } from "../../lib/kms-client";
-import { createKeyRing, createSigningKey } from "./support";
+import { createKeyRing, createKmsClientViaProxy, createSigningKey } from "./support";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kms-cli-"));
@@ -35,6 +35,11 @@ function runCli(args: string[]) {
         }
     };
     return { child, exited, output, waitFor };
+}
+
+/** `node --import tsx kms-emulator/credentials-cli.ts DIR`, as scripts/local.sh runs it. */
+function writeCredentials(dir: string) {
+    return spawnSync(process.execPath, ["--import", "tsx", "kms-emulator/credentials-cli.ts", dir], { cwd: repoRoot, encoding: "utf8" });
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -74,8 +79,49 @@ test("npm run kms-emulator: startup line, serves the real client, stops cleanly 
     assert.match(second.output().stdout, /stopped on SIGINT/);
 });
 
+test("kms-emulator/credentials-cli.ts writes the throwaway TLS identity and service account once, then keeps them", () => {
+    const dir = path.join(scratch, "credentials");
+    const first = writeCredentials(dir);
+    assert.equal(first.status, 0, first.stderr);
+    const files = ["tls.key", "tls.crt", "tls-ca.crt", "service-account.json"];
+    assert.deepEqual(first.stdout.trim().split("\n"), files.map((f) => `wrote ${path.join(dir, f)}`));
+    for (const secret of ["tls.key", "service-account.json"]) assert.equal(fs.statSync(path.join(dir, secret)).mode & 0o777, 0o600, secret);
+    const before = files.map((f) => fs.readFileSync(path.join(dir, f), "utf8"));
+    const second = writeCredentials(dir);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout, "");
+    assert.deepEqual(files.map((f) => fs.readFileSync(path.join(dir, f), "utf8")), before);
+});
+
+test("npm run kms-emulator --tls-port --connect-proxy-port: plaintext, and TLS as cloudkms.googleapis.com through the proxy", async () => {
+    const dir = path.join(scratch, "tls-credentials");
+    assert.equal(writeCredentials(dir).status, 0);
+    const run = runCli(["--port", "0", "--tls-port", "0", "--tls-cert", path.join(dir, "tls.crt"), "--tls-key", path.join(dir, "tls.key"), "--connect-proxy-port", "0"]);
+    const [, proxyUrl, tunnelTo] = await run.waitFor(/CONNECT proxy listening on (http:\/\/127\.0\.0\.1:\d+), tunnelling cloudkms\.googleapis\.com:443 to TLS port (\d+)\n/);
+    const [, address, tlsAddress] = await run.waitFor(/Cloud KMS emulator listening on (127\.0\.0\.1:\d+) \(plaintext gRPC\) and (127\.0\.0\.1:\d+) \(TLS\), in-memory/);
+    assert.equal(tlsAddress, `127.0.0.1:${tunnelTo}`);
+
+    const plaintext = createKmsClient(address);
+    const viaProxy = await createKmsClientViaProxy(proxyUrl, fs.readFileSync(path.join(dir, "tls-ca.crt"), "utf8"));
+    const ring = await createKeyRing(plaintext);
+    const [seen] = await viaProxy.getKeyRing({ name: ring });
+    assert.equal(seen.name, ring);
+    await Promise.all([plaintext.close(), viaProxy.close()]);
+
+    killGroup(run.child, "SIGTERM");
+    assert.equal(await run.exited, 0);
+    assert.match(run.output().stdout, /stopped on SIGTERM/);
+});
+
 test("npm run kms-emulator: bad arguments fail fast with the usage", async () => {
-    const run = runCli(["--port", "eighty"]);
-    assert.notEqual(await run.exited, 0);
-    assert.match(run.output().stderr, /--port must be a non-negative integer[\s\S]*Usage:/);
+    const cases: [string[], RegExp][] = [
+        [["--port", "eighty"], /--port must be a non-negative integer/],
+        [["--tls-cert", "c.pem", "--tls-key", "k.pem"], /--tls-port, --tls-cert and --tls-key go together/],
+        [["--connect-proxy-port", "0"], /--connect-proxy-port needs --tls-port/],
+    ];
+    for (const [args, message] of cases) {
+        const run = runCli(args);
+        assert.notEqual(await run.exited, 0, args.join(" "));
+        assert.match(run.output().stderr, new RegExp(`${message.source}[\\s\\S]*Usage:`));
+    }
 });

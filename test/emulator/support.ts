@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { crc32c } from "@aws-crypto/crc32c";
-import type { KeyManagementServiceClient, protos } from "@google-cloud/kms";
+import * as grpc from "@grpc/grpc-js";
+import { KeyManagementServiceClient, type protos } from "@google-cloud/kms";
 import { createKmsClient } from "../../lib/kms-client";
 import { type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator";
 
@@ -95,5 +96,23 @@ export function opensslVerify(publicKeyPem: string, data: Buffer, signature: Buf
         throw error; // openssl itself failed to run: a broken test, not a bad signature
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * The real client with its endpoint untouched (cloudkms.googleapis.com:443, TLS), sent through an HTTP CONNECT
+ * proxy as step-ca is, trusting only `caCertPem`. grpc-js reads the proxy from the environment when the channel is
+ * built, so the variable is set for `initialize()` only.
+ */
+export async function createKmsClientViaProxy(proxyUrl: string, caCertPem: string): Promise<KeyManagementServiceClient> {
+    const saved = process.env.grpc_proxy;
+    process.env.grpc_proxy = proxyUrl;
+    try {
+        const client = new KeyManagementServiceClient({ sslCreds: grpc.credentials.createSsl(Buffer.from(caCertPem)), universeDomain: "googleapis.com" });
+        await client.initialize();
+        return client;
+    } finally {
+        if (saved === undefined) delete process.env.grpc_proxy;
+        else process.env.grpc_proxy = saved;
     }
 }

@@ -1,50 +1,57 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+import * as net from "node:net";
 import * as tls from "node:tls";
 import { test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { KeyManagementServiceClient } from "@google-cloud/kms";
-import { startKmsEmulator } from "../../kms-emulator";
+import { createTlsIdentity, startKmsEmulator } from "../../kms-emulator";
+import { createKmsClient } from "../../lib/kms-client";
 import { LOCATION } from "./support";
 
-/** A throwaway self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI. */
-function selfSigned(): { certPem: string; keyPem: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kms-tls-"));
-    try {
-        execFileSync("openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", "key.pem", "-out", "cert.pem",
-        ], { cwd: dir, stdio: "pipe" });
-        return { certPem: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"), keyPem: fs.readFileSync(path.join(dir, "key.pem"), "utf8") };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-test("TLS: a verified handshake negotiates ALPN h2, and the KMS client works over it", async (t) => {
-    const credentials = selfSigned();
-    const emulator = await startKmsEmulator({ tls: credentials });
+test("TLS next to plaintext: a verified handshake negotiates ALPN h2, and both ports serve the same keys", async (t) => {
+    const identity = await createTlsIdentity(["localhost"]);
+    const emulator = await startKmsEmulator({ tls: { certPem: identity.certPem, keyPem: identity.keyPem } });
     t.after(() => emulator.stop());
-    assert.equal(emulator.tls, true);
+    assert.ok(emulator.tlsPort && emulator.tlsPort !== emulator.port);
 
     // What a Go gRPC client insists on: a certificate it trusts and ALPN "h2".
-    const socket = tls.connect({ host: "127.0.0.1", port: emulator.port, ca: credentials.certPem, ALPNProtocols: ["h2"], servername: "localhost" });
+    const socket = tls.connect({ host: "127.0.0.1", port: emulator.tlsPort, ca: identity.caCertPem, ALPNProtocols: ["h2"], servername: "localhost" });
     await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
     assert.equal(socket.authorized, true);
     assert.equal(socket.alpnProtocol, "h2");
     socket.destroy();
 
-    const client = new KeyManagementServiceClient({
+    const overTls = new KeyManagementServiceClient({
         apiEndpoint: "localhost", // a name, as the certificate check (and RFC 6066 SNI) expects
-        port: emulator.port,
-        sslCreds: grpc.credentials.createSsl(Buffer.from(credentials.certPem)),
+        port: emulator.tlsPort,
+        sslCreds: grpc.credentials.createSsl(Buffer.from(identity.caCertPem)),
         universeDomain: "googleapis.com",
     });
-    t.after(() => client.close());
-    const [ring] = await client.createKeyRing({ parent: LOCATION, keyRingId: "over-tls", keyRing: {} });
+    const plaintext = createKmsClient(emulator.address);
+    t.after(() => Promise.all([overTls.close(), plaintext.close()]));
+    const [ring] = await overTls.createKeyRing({ parent: LOCATION, keyRingId: "over-tls", keyRing: {} });
     assert.equal(ring.name, `${LOCATION}/keyRings/over-tls`);
+    const [seen] = await plaintext.getKeyRing({ name: ring.name });
+    assert.equal(seen.name, ring.name, "a key ring created over TLS is there over plaintext");
+    await plaintext.createKeyRing({ parent: LOCATION, keyRingId: "over-plaintext", keyRing: {} });
+    const [rings] = await overTls.listKeyRings({ parent: LOCATION });
+    assert.deepEqual(rings.map((r) => r.name), [`${LOCATION}/keyRings/over-tls`, `${LOCATION}/keyRings/over-plaintext`]);
+});
+
+test("TLS port taken: the start fails and leaves the plaintext port free", async () => {
+    const identity = await createTlsIdentity();
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+        const first = await startKmsEmulator();
+        const plaintextPort = first.port;
+        await first.stop();
+        await assert.rejects(startKmsEmulator({ port: plaintextPort, tls: { ...identity, port: takenPort } }), new RegExp(`could not listen on 127\\.0\\.0\\.1:${takenPort} \\(in use\\?\\)`));
+        const again = await startKmsEmulator({ port: plaintextPort });
+        assert.equal(again.port, plaintextPort);
+        await again.stop();
+    } finally {
+        taken.close();
+    }
 });

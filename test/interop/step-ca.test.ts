@@ -20,20 +20,17 @@ import { rootCertificateProvider } from "../../dynamic-providers/root-certificat
 import { stepCaConfigProvider } from "../../dynamic-providers/step-ca-config";
 import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-crypto-key";
 import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
-import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
+import { CLOUD_KMS_HOST, createServiceAccountJson, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator";
 import { stepCaPaths } from "../../lib/ca-json";
 import { validateConfig } from "../../lib/config";
 import { SETTINGS } from "../../lib/config-settings";
+import { createKmsClient } from "../../lib/kms-client";
 import { stepCaLayout } from "../../lib/step-ca-layout";
-import { type ConnectProxy, startConnectProxy } from "./support/connect-proxy";
-import { createKmsClientOverTls } from "./support/kms-admin";
-import { createServiceAccountJson } from "./support/service-account";
 import { type StepCaProcess, freePort, startStepCa } from "./support/step-ca-process";
 import { expectSuccess, installStep, missingPrerequisites, run } from "./support/step-tools";
-import { createTlsTestCa } from "./support/tls-test-ca";
 
 const PROJECT_NAME = "stepca-cloudkms";
-const KMS_AUTHORITY = "cloudkms.googleapis.com:443";
+const KMS_AUTHORITY = `${CLOUD_KMS_HOST}:443`;
 const LEAF_NAME = "interop.example.test";
 
 /** Everything a provider's create() returns, as the engine would store it. */
@@ -86,8 +83,11 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
 
     // --- the program's configuration (defaults of Pulumi.yaml / lib/config-settings.ts) --------------------------
     const port = await freePort();
-    const stateFile = path.join(tmp, "kms-emulator.json");
-    let emulator: KmsEmulator = await startKmsEmulator({ stateFile, hsmPendingMs: 0 });
+    // One emulator, as `npm run local` runs it: the program's providers use its plaintext port, step-ca its TLS port
+    // as cloudkms.googleapis.com, whose certificate the throwaway CA in SSL_CERT_FILE vouches for.
+    const tlsIdentity = await createTlsIdentity();
+    const kmsLog: string[] = [];
+    const emulator = await startKmsEmulator({ hsmPendingMs: 0, tls: { certPem: tlsIdentity.certPem, keyPem: tlsIdentity.keyPem }, log: (l) => kmsLog.push(l) });
     cleanups.push(() => emulator.stop());
     const config = validateConfig(PROJECT_NAME, {
         // Set explicitly: the emulator, like Cloud KMS, wants a 6-30 character project ID.
@@ -181,18 +181,22 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
     const wrongPasswordFile = path.join(tmp, "wrong-password");
     fs.writeFileSync(wrongPasswordFile, `${provisionerPassword}-wrong`, { mode: 0o600 });
 
-    // --- the emulator again, same keys (state file), now serving TLS as cloudkms.googleapis.com ------------------
-    await emulator.stop();
-    const tlsCa = await createTlsTestCa(["cloudkms.googleapis.com"]);
-    const kmsLog: string[] = [];
-    emulator = await startKmsEmulator({ stateFile, hsmPendingMs: 0, tls: { certPem: tlsCa.certPem, keyPem: tlsCa.keyPem }, log: (l) => kmsLog.push(l) });
+    // --- step-ca's route to the emulator's TLS port; from here on, count only what step-ca does ------------------
     const trustFile = path.join(tmp, "test-ca.pem");
-    fs.writeFileSync(trustFile, tlsCa.caCertPem);
+    fs.writeFileSync(trustFile, tlsIdentity.caCertPem);
     const emptyCertDir = fs.mkdtempSync(path.join(tmp, "no-certs-"));
-    const admin = createKmsClientOverTls(emulator.port, tlsCa.caCertPem);
+    // The test's own calls (disable/enable the key) go to the plaintext port while step-ca uses TLS: one state.
+    const admin = createKmsClient(emulator.address);
     cleanups.push(() => admin.close());
-    const proxy: ConnectProxy = await startConnectProxy({ [KMS_AUTHORITY]: { host: "127.0.0.1", port: emulator.port } });
+    const tunnelled: string[] = [];
+    const refused: string[] = [];
+    const proxy = await startConnectProxy({
+        routes: { [KMS_AUTHORITY]: { host: "127.0.0.1", port: emulator.tlsPort! } },
+        onConnect: (authority, ok) => (ok ? tunnelled : refused).push(authority),
+    });
     cleanups.push(() => proxy.stop());
+    emulator.calls.reset();
+    kmsLog.length = 0;
 
     const signsBy = (keyVersion: string, outcome = "OK") =>
         kmsLog.filter((l) => l.startsWith(`AsymmetricSign ${keyVersion} -> ${outcome}`)).length;
@@ -230,8 +234,8 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
         cli(["ca", "certificate", LEAF_NAME, `${name}.crt`, `${name}.key`, "--provisioner", config.provisionerName, "--provisioner-password-file", password, "--force"]);
 
     await t.test("step-ca reached the emulator through HTTPS_PROXY and TLS, and nothing else (no OAuth token exchange)", () => {
-        assert.deepEqual(proxy.refused, [], "step-ca tried to reach something other than Cloud KMS (e.g. a token endpoint)");
-        assert.ok(proxy.tunnelled.includes(KMS_AUTHORITY), `tunnelled: ${JSON.stringify(proxy.tunnelled)}`);
+        assert.deepEqual(refused, [], "step-ca tried to reach something other than Cloud KMS (e.g. a token endpoint)");
+        assert.ok(tunnelled.includes(KMS_AUTHORITY), `tunnelled: ${JSON.stringify(tunnelled)}`);
         assert.ok(kmsLog.some((l) => l.startsWith(`GetPublicKey ${intermediateKeyVersion} -> OK`)), kmsLog.join("\n"));
         // At start step-ca issues its own TLS certificate with the intermediate key: one AsymmetricSign, nothing else.
         assert.equal(signs(), 1, kmsLog.join("\n"));
@@ -287,7 +291,7 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
         expectSuccess("step certificate verify", await cli(["certificate", "verify", "leaf.crt", "--roots", files.rootCert, "--host", LEAF_NAME]));
         // And not to some other root: a fresh throwaway CA must not verify it.
         const otherRoot = path.join(tmp, "other-root.pem");
-        fs.writeFileSync(otherRoot, (await createTlsTestCa(["other.example"])).caCertPem);
+        fs.writeFileSync(otherRoot, (await createTlsIdentity(["other.example"])).caCertPem);
         const foreign = await cli(["certificate", "verify", "leaf.crt", "--roots", otherRoot]);
         assert.notEqual(foreign.code, 0, "step certificate verify must fail against an unrelated root");
     });
