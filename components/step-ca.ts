@@ -102,7 +102,8 @@ export class StepCa extends pulumi.ComponentResource {
                 intermediateKeyVersion: keys.intermediateKeyVersion,
                 rootCertPem: root.certPem,
                 dnsNames: [...config.dnsNames],
-                address: `:${config.port}`,
+                // A CA tried out locally answers on loopback only; in the container it must listen on all interfaces.
+                address: local ? `127.0.0.1:${config.port}` : `:${config.port}`,
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
                 // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.

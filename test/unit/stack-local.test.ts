@@ -79,7 +79,7 @@ describe("local stack (Pulumi.local.yaml)", () => {
         assert.equal(intermediate.inputs.kmsEndpoint, ENDPOINT);
     });
 
-    it("renders ca.json with paths in the bundle directory and no credentials file", () => {
+    it("renders ca.json listening on loopback, with paths in the bundle directory and no credentials file", () => {
         const config = one(run, DYNAMIC("StepCaConfig"));
         const caJson = JSON.parse(config.state.caJson);
         assert.equal(caJson.key, one(run, DYNAMIC("EmulatorCryptoKey"), "-intermediate").state.keyVersion);
@@ -87,6 +87,7 @@ describe("local stack (Pulumi.local.yaml)", () => {
         assert.equal(caJson.root, `${BUNDLE}/certs/root_ca.crt`);
         assert.equal(caJson.crt, `${BUNDLE}/certs/intermediate_ca.crt`);
         assert.equal(caJson.db.dataSource, `${BUNDLE}/db`);
+        assert.equal(caJson.address, "127.0.0.1:9000");
     });
 
     it("writes the bundle where ca.json and defaults.json look, with the password as a secret", () => {
