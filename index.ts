@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StepCa } from "./components/step-ca";
-import { validateConfig } from "./lib/config";
+import { secretConfigKeys, validateConfig } from "./lib/config";
 
 // Invalid settings stop the program here, before any resource is registered: `pulumi preview` fails with one
-// message listing every problem.
-const config = validateConfig(pulumi.getProject(), pulumi.runtime.allConfig());
+// message listing every problem (a provisioner password set without --secret among them).
+const values = pulumi.runtime.allConfig();
+const config = validateConfig(pulumi.getProject(), values, secretConfigKeys(Object.keys(values)));
 const ca = new StepCa("step-ca", {
     config,
     provisionerPassword: config.provisionerPasswordGiven

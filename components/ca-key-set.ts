@@ -5,7 +5,22 @@ import { type KeyNamingArgs, keyNames } from "./key-names";
 export interface CaKeySetArgs extends KeyNamingArgs {
     /** Plain: it sets a resource option. Guards the root key against `pulumi destroy`. */
     protectRootKey: boolean;
+    /**
+     * How long destroyed versions stay recoverable, e.g. `"86400s"`. Fixed when a key is created (Cloud KMS treats it
+     * as immutable); a later change applies to keys created afterwards only, see {@link KEY_IGNORE_CHANGES}.
+     */
+    destroyScheduledDuration: pulumi.Input<string>;
 }
+
+/**
+ * Key inputs every backend ignores changes to (the `ignoreChanges` resource option). `destroyScheduledDuration` is
+ * immutable in Cloud KMS, so a change would otherwise replace the key: a new root key, a new root certificate and
+ * fingerprint, for a teardown-policy tweak. Ignored, the value a key was created with stays in state and in KMS; a
+ * new value applies to keys created afterwards: a new stack, `pulumi up` after `pulumi destroy`, or a key replaced
+ * for another reason (the engine creates a replacement with the program's value; checked on the real engine with
+ * the emulator, Pulumi 3.276.0).
+ */
+export const KEY_IGNORE_CHANGES = ["destroyScheduledDuration"];
 
 /** One CA key, as {@link CaKeySet} asks its backend for it. */
 export interface CaKeySpec<Ring> {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { type CaKeyBackend, type CaKeySetArgs, CaKeySet } from "./ca-key-set";
+import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } from "./ca-key-set";
 
 /** Inputs of {@link CaKeys}. */
 export interface CaKeysArgs extends CaKeySetArgs {
@@ -42,7 +42,7 @@ function cloudKms(args: CaKeysArgs): CaKeyBackend<gcp.kms.KeyRing, gcp.kms.Crypt
                     deletionPolicy: key.protect ? "PREVENT" : "DELETE",
                     labels: key.labels,
                 },
-                { parent, protect: key.protect },
+                { parent, protect: key.protect, ignoreChanges: KEY_IGNORE_CHANGES },
             ),
         // A new key gets version 1 and never rotates (asymmetric keys have no rotation schedule).
         keyVersion: (key) => pulumi.interpolate`${key.id}/cryptoKeyVersions/1`,

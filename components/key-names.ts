@@ -10,7 +10,6 @@ export interface KeyNamingArgs {
     rootAlgorithm: pulumi.Input<string>;
     intermediateAlgorithm: pulumi.Input<string>;
     protectionLevel: pulumi.Input<string>;
-    destroyScheduledDuration: pulumi.Input<string>;
 }
 
 /** Key ring and crypto key IDs (short names, not resource paths). */
@@ -26,9 +25,13 @@ export interface KeyNames {
  * Names the CA's key rings and keys, for Cloud KMS and the emulator alike.
  *
  * GCP never deletes key rings or keys, so every name carries a random suffix that changes whenever the named
- * thing must be replaced: the rings' suffix with their location and layout, each key's with its algorithm,
- * protection level and destroy-scheduled duration (all fixed at creation). A replacement therefore never asks for
- * a name its predecessor still holds, and neither does `up` after `destroy`.
+ * thing must be replaced: the rings' suffix with their prefix, location and layout, each key's with its algorithm
+ * and protection level (fixed at creation). A replacement therefore never asks for a name its predecessor still
+ * holds, and neither does `up` after `destroy`.
+ *
+ * A new root key means a new root certificate and fingerprint, which every client must bootstrap again, so only
+ * what really needs a new key is a keeper. `destroyScheduledDuration` is not one: it is a teardown policy, and the
+ * keys ignore changes to it (`KEY_IGNORE_CHANGES` in ca-key-set.ts) rather than being replaced.
  */
 export function keyNames(name: string, args: KeyNamingArgs, parent: pulumi.Resource): KeyNames {
     const rings = new NameSuffix(
@@ -46,11 +49,7 @@ export function keyNames(name: string, args: KeyNamingArgs, parent: pulumi.Resou
         new NameSuffix(
             `${name}-${role}-key`,
             {
-                keepers: {
-                    algorithm,
-                    protectionLevel: args.protectionLevel,
-                    destroyScheduledDuration: args.destroyScheduledDuration,
-                },
+                keepers: { algorithm, protectionLevel: args.protectionLevel },
             },
             { parent },
         ).hex;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EmulatorCryptoKey } from "../dynamic-providers/emulator-crypto-key";
 import { EmulatorKeyRing } from "../dynamic-providers/emulator-key-ring";
-import { type CaKeyBackend, type CaKeySetArgs, CaKeySet } from "./ca-key-set";
+import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } from "./ca-key-set";
 
 /** Inputs of {@link LocalCaKeys}. */
 export interface LocalCaKeysArgs extends CaKeySetArgs {
@@ -42,7 +42,7 @@ function kmsEmulator(args: LocalCaKeysArgs): CaKeyBackend<EmulatorKeyRing, Emula
                     destroyScheduledDuration: args.destroyScheduledDuration,
                     labels: key.labels,
                 },
-                { parent, protect: key.protect },
+                { parent, protect: key.protect, ignoreChanges: KEY_IGNORE_CHANGES },
             ),
         // The emulator provider reports the key's first version.
         keyVersion: (key) => key.keyVersion,

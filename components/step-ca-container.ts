@@ -25,10 +25,13 @@ export interface StepCaContainerArgs {
 }
 
 /**
- * step-ca in Docker. Files travel through the Docker API as uploads (nothing secret is written to the Pulumi
- * host's disk); uploads are immutable in the Docker provider, so a new intermediate or config replaces the
- * container, deleting the old one first because both would claim the same name and host port. The database
- * lives on a named volume that outlives replacements.
+ * step-ca in Docker. Files travel through the Docker API as uploads: Pulumi writes no file of them on the machine
+ * running it. Docker keeps them in the container's filesystem (the secrets under /run/secrets/step-ca in its
+ * writable layer, the rest on the data volume), i.e. in the Docker engine's data directory on the Docker host —
+ * the machine running Pulumi when the engine is local — until the container (or volume) is removed. Uploads are
+ * immutable in the Docker provider, so a new intermediate or config replaces the container, deleting the old one
+ * first because both would claim the same name and host port. The database lives on a named volume that outlives
+ * replacements.
  */
 export class StepCaContainer extends pulumi.ComponentResource {
     readonly image: docker.RemoteImage;

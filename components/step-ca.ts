@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stepCaPaths } from "../lib/ca-json";
-import type { CaConfig, CertificateSettings } from "../lib/config";
+import { type CaConfig, listenAddress, subjectOf } from "../lib/config";
 import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca-layout";
 import { IntermediateCertificate } from "../dynamic-providers/intermediate-certificate";
 import { RootCertificate } from "../dynamic-providers/root-certificate";
@@ -102,8 +102,7 @@ export class StepCa extends pulumi.ComponentResource {
                 intermediateKeyVersion: keys.intermediateKeyVersion,
                 rootCertPem: root.certPem,
                 dnsNames: [...config.dnsNames],
-                // A CA tried out locally answers on loopback only; in the container it must listen on all interfaces.
-                address: local ? `127.0.0.1:${config.port}` : `:${config.port}`,
+                address: listenAddress(config.mode, config.port),
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
                 // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.
@@ -153,11 +152,4 @@ export class StepCa extends pulumi.ComponentResource {
             intermediateKeyVersion: this.intermediateKeyVersion,
         });
     }
-}
-
-/** Certificate subject from config; an empty organization means no O attribute. */
-function subjectOf(settings: CertificateSettings): { commonName: string; organization?: string } {
-    return settings.organization
-        ? { commonName: settings.commonName, organization: settings.organization }
-        : { commonName: settings.commonName };
 }

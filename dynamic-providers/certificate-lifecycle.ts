@@ -3,12 +3,15 @@
  * updates it, minting through one KMS client, and how refresh-time drift of its KMS key version feeds into the next
  * diff. Each provider states only what sets its certificate apart ({@link CertificateKind}).
  */
+import type * as Grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import { certifiesPublicKey } from "../lib/certificate-facts";
 import { type KeyVersionDrift, inspectKeyVersion } from "../lib/certificate-drift";
 import type { CertificateSubject } from "../lib/certificate-templates";
 import type { InputProblem } from "../lib/input-problems";
 import { withKmsClient } from "../lib/kms-client";
-import type { KmsClient } from "../lib/kms-signer";
+import { KmsCallError } from "../lib/kms-errors";
+import { type KmsClient, getPublicKey } from "../lib/kms-signer";
 import type { MintedCertificate } from "../lib/mint-certificate";
 import { changedKeys, unknownKeys } from "./provider-inputs";
 
@@ -52,8 +55,11 @@ export interface CertificateKind<I extends CertificateInputs> {
     readonly renewalDue?: (olds: I & CertificateOutputs, news: I) => boolean;
 }
 
-/** A freshly minted certificate's key version is ENABLED and certified: GetPublicKey and signing just succeeded. */
-export const DRIFT_AT_CREATE: KeyVersionDrift = { keyVersionState: "ENABLED", publicKeyMatchesKeyVersion: true };
+/**
+ * A key version that is ENABLED and whose public key the certificate certifies: true right after minting
+ * (GetPublicKey and signing just succeeded), and after an update found a stale flag healed.
+ */
+const KEY_VERSION_IN_SYNC: KeyVersionDrift = { keyVersionState: "ENABLED", publicKeyMatchesKeyVersion: true };
 
 const OUTPUT_KEYS = [
     "certPem",
@@ -67,23 +73,24 @@ const OUTPUT_KEYS = [
 ] as const satisfies readonly (keyof CertificateOutputs)[];
 
 /** The certificate fields of a state object, without inputs or the serialized provider. */
-export function certificateOutputs(state: CertificateOutputs): CertificateOutputs {
+function certificateOutputs(state: CertificateOutputs): CertificateOutputs {
     return pickKeys(state, OUTPUT_KEYS);
 }
 
 /**
- * Diff of a certificate: replaced when an input it was minted from changed, when refresh found its key version
- * unusable or no longer matching, or when `renewalDue`; updated in place when only `updateOn` inputs changed.
+ * Diff of a certificate. Replaced only when the certificate itself must change: an input it was minted from
+ * changed, `renewalDue`, or refresh found that the key version's public key is no longer the one the certificate
+ * certifies (the key material really changed). Updated in place when only `updateOn` inputs changed, or when the
+ * last refresh saw the key version in a state other than ENABLED: that flag may be stale (it changes only on
+ * refresh), and re-minting on the same key would change the certificate (a root's fingerprint!) for nothing, so
+ * the update re-reads the key version instead ({@link recheckKeyVersion}). Makes no KMS call.
  */
-export function certificateDiff(
+function certificateDiff(
     olds: CertificateOutputs,
     news: object,
     rules: { replaceOn: readonly string[]; updateOn: readonly string[]; renewalDue: boolean },
 ): pulumi.dynamic.DiffResult {
     const replaces = changedKeys(olds, news, rules.replaceOn);
-    if (olds.keyVersionState !== "ENABLED") {
-        replaces.push("keyVersionState");
-    }
     if (olds.publicKeyMatchesKeyVersion === false) {
         replaces.push("publicKeyMatchesKeyVersion");
     }
@@ -91,13 +98,54 @@ export function certificateDiff(
         replaces.push("notAfter");
     }
     const updates = changedKeys(olds, news, rules.updateOn);
-    return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+    const staleKeyVersionState = olds.keyVersionState !== "ENABLED";
+    return {
+        changes: replaces.length + updates.length > 0 || staleKeyVersionState,
+        replaces,
+        deleteBeforeReplace: false,
+    };
+}
+
+/**
+ * Re-reads the key version of a certificate whose state says it was not ENABLED at the last refresh (1 GetPublicKey
+ * when it is ENABLED now). ENABLED and still certified: the flags are healed, the certificate kept. Otherwise fails
+ * with one error naming the key version, its state and the gcloud command that fixes it (or, when the key material
+ * changed, how to get a new certificate); nothing is re-minted either way.
+ */
+async function recheckKeyVersion(client: KmsClient, keyVersion: string, certPem: string): Promise<KeyVersionDrift> {
+    // Required here, not imported: dynamic providers require SDKs inside their methods.
+    const { status } = require("@grpc/grpc-js") as typeof Grpc;
+    let publicKeyPem: string;
+    try {
+        publicKeyPem = (await getPublicKey(client, keyVersion)).pem;
+    } catch (error) {
+        if (error instanceof KmsCallError && error.code === status.FAILED_PRECONDITION) {
+            // "Cloud KMS key version … is DISABLED; only ENABLED versions can be used: enable it (gcloud …)".
+            throw new KmsCallError(
+                error.method,
+                keyVersion,
+                error.code,
+                `${error.message.replace(/\.$/, "")}. The certificate was left as it is (nothing re-minted); ` +
+                    "run `pulumi up` again once the key version is ENABLED.",
+            );
+        }
+        throw error;
+    }
+    if (!certifiesPublicKey(certPem, publicKeyPem)) {
+        throw new Error(
+            `Cloud KMS key version ${keyVersion} is ENABLED, but its public key is not the one the certificate ` +
+                "certifies: the key material changed under the same name. Run `pulumi refresh`; the next " +
+                "`pulumi up` then replaces the certificate.",
+        );
+    }
+    return KEY_VERSION_IN_SYNC;
 }
 
 /**
  * A certificate provider: `check` validates the request, `diff` follows {@link certificateDiff}, `create` mints
- * with one KMS client, `update` keeps the certificate and takes the new inputs, `read` (refresh) re-inspects the
- * key version, and `delete` only forgets the certificate (the key it certifies belongs to the crypto-key resource).
+ * with one KMS client, `update` keeps the certificate and takes the new inputs (re-reading the key version only
+ * when refresh last saw it not ENABLED; no KMS call otherwise), `read` (refresh) re-inspects the key version, and
+ * `delete` only forgets the certificate (the key it certifies belongs to the crypto-key resource).
  *
  * Serialized into Pulumi state with everything it captures: no module-level clients, no `@pulumi/pulumi` value.
  */
@@ -128,13 +176,21 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
             const outs = {
                 ...inputs,
                 ...{ certPem, fingerprint, notBefore, notAfter, serialNumber, keyAlgorithm },
-                ...DRIFT_AT_CREATE,
+                ...KEY_VERSION_IN_SYNC,
             };
             return { id: fingerprint, outs };
         },
 
         async update(_id: string, olds: State, news: I) {
-            return { outs: { ...certificateOutputs(olds), ...inputsOf(news) } };
+            const inputs = inputsOf(news);
+            if (olds.keyVersionState === "ENABLED") {
+                return { outs: { ...certificateOutputs(olds), ...inputs } };
+            }
+            // `keyVersion` is a replace-on input: olds and news name the same key version.
+            const drift = await withKmsClient(inputs.kmsEndpoint, (client) =>
+                recheckKeyVersion(client, olds.keyVersion, olds.certPem),
+            );
+            return { outs: { ...certificateOutputs(olds), ...inputs, ...drift } };
         },
 
         async read(id: string, props: State) {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { protos } from "@google-cloud/kms";
+import { parseKmsDuration } from "../lib/config-values";
 import { withKmsClient } from "../lib/kms-client";
 import { readEmulatorResource } from "./emulator-resource";
 
@@ -49,17 +50,16 @@ const IMMUTABLE = ["keyRing", "cryptoKeyId", "algorithm", "protectionLevel", "de
  */
 export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKeyInputs, CryptoKeyOutputs> = {
     async check(_olds, news) {
-        return /^\d+(\.\d{1,9})?s$/.test(news.destroyScheduledDuration)
+        return parseKmsDuration(news.destroyScheduledDuration)
             ? { inputs: news }
             : { failures: [{ property: "destroyScheduledDuration", reason: 'must be seconds such as "86400s"' }] };
     },
 
     async create(inputs) {
-        const [seconds, fraction = ""] = inputs.destroyScheduledDuration.slice(0, -1).split(".");
         const cryptoKey = {
             purpose: "ASYMMETRIC_SIGN",
             versionTemplate: { algorithm: inputs.algorithm, protectionLevel: inputs.protectionLevel },
-            destroyScheduledDuration: { seconds, nanos: Number(fraction.padEnd(9, "0")) },
+            destroyScheduledDuration: parseKmsDuration(inputs.destroyScheduledDuration), // check ran: well-formed
             labels: inputs.labels ?? {},
         } as KmsCryptoKey;
         const [key] = await withKmsClient(inputs.kmsEndpoint, (client) =>

@@ -3,6 +3,7 @@
  * the KMS client helper, nothing here holds module state.
  */
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
+import type * as Grpc from "@grpc/grpc-js";
 import type * as pulumi from "@pulumi/pulumi";
 import { withKmsClient } from "../lib/kms-client";
 
@@ -19,12 +20,13 @@ export async function readEmulatorResource<T extends { kmsEndpoint: string }>(
     if (!props) {
         throw new Error(`${resourceType} cannot be imported`);
     }
+    // Required here, not imported: dynamic providers require SDKs inside their methods.
+    const { status } = require("@grpc/grpc-js") as typeof Grpc;
     try {
         await withKmsClient(props.kmsEndpoint, (client) => get(client, id));
         return { id, props };
     } catch (error) {
-        // gRPC NOT_FOUND.
-        if ((error as { code?: number }).code === 5) {
+        if ((error as { code?: number }).code === status.NOT_FOUND) {
             return {};
         }
         throw error;

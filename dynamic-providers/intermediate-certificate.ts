@@ -36,7 +36,8 @@ export type IntermediateCertificateState = IntermediateCertificateInputs & Certi
 /**
  * Mints the intermediate for the intermediate key, signed by the root key (1 GetPublicKey + 1 AsymmetricSign).
  * Replaced when an input it was minted from changes (a new root included), when it enters its renewal window, or
- * when a refresh found its key version unusable; `renewBeforeDays` and `kmsEndpoint` update in place.
+ * when a refresh found that its key version's public key changed; `renewBeforeDays` and `kmsEndpoint` update in
+ * place, and so does a key version refresh found not ENABLED (the update re-checks it and fails until it is).
  */
 export const intermediateCertificateProvider: pulumi.dynamic.ResourceProvider =
     certificateProvider<IntermediateCertificateInputs>({

@@ -39,9 +39,11 @@ const FILES: readonly { path: keyof LocalBundlePaths; content: Exclude<keyof Bun
 ];
 
 /**
- * Writes the step-ca bundle to local files: local mode's stand-in for the container's uploads. `read` reports
- * edited or missing files, so `refresh` shows drift and the next `up` rewrites them; `delete` removes only what it
- * wrote (step-ca's database stays).
+ * Writes the step-ca bundle to local files: local mode's stand-in for the container's uploads. Every write is
+ * atomic ({@link writeBundle}). `read` reports edited or missing files, so `refresh` shows drift and the next `up`
+ * rewrites them; `delete` removes only what it wrote (step-ca's database stays). New `paths` replace the bundle
+ * delete-before-create: the old bundle's delete must not remove files the new one has just written to the paths
+ * both share.
  */
 export const localBundleProvider: pulumi.dynamic.ResourceProvider<BundleState, BundleState> = {
     async create(inputs) {
@@ -68,7 +70,7 @@ export const localBundleProvider: pulumi.dynamic.ResourceProvider<BundleState, B
     async diff(_id, olds, news) {
         const replaces = JSON.stringify(olds.paths) !== JSON.stringify(news.paths) ? ["paths"] : [];
         const changes = replaces.length > 0 || FILES.some((f) => olds[f.content] !== news[f.content]);
-        return { changes, replaces };
+        return { changes, replaces, deleteBeforeReplace: true };
     },
 
     async update(_id, _olds, news) {
@@ -94,15 +96,41 @@ export const localBundleProvider: pulumi.dynamic.ResourceProvider<BundleState, B
     },
 };
 
+/**
+ * Writes every file of the bundle to a temporary file next to its target (created with its final mode, fsynced),
+ * and only once all of them are written renames each over its target. A failure while writing (disk full, a path
+ * that cannot be created) removes the temporary files and leaves every target as it was: no half-written file,
+ * and no mix of old and new files. Renaming over a target also gives it the new mode, whatever the old file had.
+ */
 function writeBundle(state: BundleState): void {
     const fs = require("node:fs") as typeof import("node:fs");
     const nodePath = require("node:path") as typeof import("node:path");
-    for (const file of FILES) {
-        const path = state.paths[file.path];
-        fs.mkdirSync(nodePath.dirname(path), { recursive: true, mode: 0o700 });
-        fs.writeFileSync(path, state[file.content], { mode: file.mode });
-        // writeFileSync keeps the mode of an existing file.
-        fs.chmodSync(path, file.mode);
+    const crypto = require("node:crypto") as typeof import("node:crypto");
+    const staged: { temp: string; target: string }[] = [];
+    try {
+        for (const file of FILES) {
+            const target = state.paths[file.path];
+            const dir = nodePath.dirname(target);
+            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+            const temp = nodePath.join(dir, `.${nodePath.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
+            const fd = fs.openSync(temp, "wx", file.mode);
+            staged.push({ temp, target });
+            try {
+                // openSync's mode is filtered by the umask; the bundle's modes are exact.
+                fs.fchmodSync(fd, file.mode);
+                fs.writeSync(fd, state[file.content]);
+                fs.fsyncSync(fd);
+            } finally {
+                fs.closeSync(fd);
+            }
+        }
+        for (const { temp, target } of staged) {
+            fs.renameSync(temp, target);
+        }
+    } finally {
+        for (const { temp } of staged) {
+            fs.rmSync(temp, { force: true });
+        }
     }
 }
 
@@ -119,7 +147,7 @@ export class LocalBundle extends pulumi.dynamic.Resource {
             localBundleProvider,
             name,
             args,
-            { ...opts, additionalSecretOutputs: ["password"] },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
             "stepca",
             "LocalBundle",
         );

@@ -25,7 +25,7 @@ export function unknownKeys(inputs: object, keys: readonly string[]): Set<string
 /**
  * Input equality as Pulumi state sees it: key order and `undefined` members do not matter (state is JSON).
  */
-export function sameInput(a: unknown, b: unknown): boolean {
+function sameInput(a: unknown, b: unknown): boolean {
     return canonicalJson(a) === canonicalJson(b);
 }
 

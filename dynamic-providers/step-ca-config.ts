@@ -25,7 +25,13 @@ export interface StepCaConfigArgs {
     readonly caUrl?: pulumi.Input<string>;
     /** Name of the JWK provisioner; default "admin". */
     readonly provisionerName?: pulumi.Input<string>;
-    /** Password encrypting the provisioner key (pass a secret); generated once when omitted. */
+    /**
+     * Password encrypting the provisioner key (pass a secret). Omitted when the resource is created: one is generated
+     * and kept in state. Set to a different value later: the provisioner is regenerated under it. Omitted later
+     * (`pulumi config rm provisionerPassword` on an existing stack): the current password, given or generated, is
+     * kept; removing it never rotates the provisioner or its password. To get a new generated password instead,
+     * replace the resource (`pulumi up --replace <urn of this StepCaConfig>`).
+     */
     readonly provisionerPassword?: pulumi.Input<string>;
     /** File locations; default the smallstep/step-ca container layout. `kmsCredentialsFile: null` = ADC. */
     readonly paths?: pulumi.Input<{ readonly [K in keyof StepCaPaths]?: pulumi.Input<StepCaPaths[K]> }>;
@@ -56,7 +62,7 @@ export interface ResolvedStepCaConfigInputs extends StepCaConfigInputs {
 export interface StepCaConfigState extends ResolvedStepCaConfigInputs {
     readonly caJson: string;
     readonly defaultsJson: string;
-    /** Secret. The given password, or the one generated at create. */
+    /** Secret. The password in use: the given one, or the one generated at create; kept when a given one is removed. */
     readonly provisionerPassword: string;
     readonly provisionerKid: string;
     /** Root fingerprint, lowercase hex SHA-256. */
@@ -100,7 +106,10 @@ function settingsOf(inputs: StepCaConfigInputs): StepCaSettings {
     };
 }
 
-/** A new provisioner is needed when its name changes or a different password is given. */
+/**
+ * A new provisioner is needed when its name changes or a different password is given. No password given (again) is
+ * not a change: the one in state stays, whether it was given before or generated.
+ */
 function provisionerChanged(olds: StepCaConfigState, news: ResolvedStepCaConfigInputs): boolean {
     const passwordChanged = news.provisionerPassword !== undefined && news.provisionerPassword !== olds.provisionerPassword;
     return news.provisionerName !== olds.provisioner.name || passwordChanged;
@@ -122,7 +131,8 @@ function render(inputs: ResolvedStepCaConfigInputs, provisioner: JwkProvisioner,
 /**
  * Renders ca.json and defaults.json. The JWK provisioner is generated once and kept in state (its JWE has a random
  * salt and IV, so re-encrypting would change ca.json on every run); it is regenerated only when the provisioner name
- * or a given password changes. Makes no KMS calls.
+ * changes or a password different from the current one is given. Removing a given password keeps the current one
+ * (see {@link StepCaConfigArgs.provisionerPassword}). Makes no KMS calls.
  */
 export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: StepCaConfigInputs) {

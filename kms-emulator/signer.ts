@@ -1,19 +1,15 @@
 import * as crypto from "node:crypto";
 import { promisify } from "node:util";
 import { p256, p384 } from "@noble/curves/nist";
-import forge from "node-forge";
+import { DigestInfo, sha256, sha384, sha512 } from "@peculiar/asn1-rsa";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import { KEYUTIL, type RSAKey } from "jsrsasign";
 import type { AlgorithmSpec, DigestKind, KeySpec } from "./algorithms";
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
-// DER prefix of the PKCS#1 v1.5 DigestInfo for each hash (RFC 8017 §9.2, note 1); the digest follows it.
-const DIGEST_INFO_PREFIX: Record<DigestKind, Buffer> = {
-    sha256: Buffer.from("3031300d060960864801650304020105000420", "hex"),
-    sha384: Buffer.from("3041300d060960864801650304020205000430", "hex"),
-    sha512: Buffer.from("3051300d060960864801650304020305000440", "hex"),
-};
-
-const FORGE_MD = { sha256: forge.md.sha256, sha384: forge.md.sha384, sha512: forge.md.sha512 } as const;
+/** The DigestInfo `digestAlgorithm` of each hash (RFC 8017 §9.2: OID with NULL parameters). */
+const DIGEST_ALGORITHM = { sha256, sha384, sha512 } as const;
 
 /**
  * Generates new key material: PKCS#8 PEM for asymmetric keys, base64 for symmetric ones. Asynchronous so an
@@ -62,25 +58,28 @@ export function signDigest(key: KeySpec, privateKey: crypto.KeyObject, digest: B
 }
 
 function signPkcs1(kind: DigestKind, privateKey: crypto.KeyObject, digest: Buffer): Buffer {
-    // OpenSSL's private "encrypt" with PKCS#1 padding is EMSA-PKCS1-v1_5 signing of the given DigestInfo.
-    const digestInfo = Buffer.concat([DIGEST_INFO_PREFIX[kind], digest]);
-    return crypto.privateEncrypt({ key: privateKey, padding: crypto.constants.RSA_PKCS1_PADDING }, digestInfo);
+    // EMSA-PKCS1-v1_5 over the given digest: the DigestInfo (RFC 8017 §9.2) DER-encoded by @peculiar/asn1-rsa,
+    // then OpenSSL's private "encrypt" with PKCS#1 type 1 padding, which is the signature primitive on those bytes.
+    const digestInfo = new DigestInfo({ digestAlgorithm: DIGEST_ALGORITHM[kind], digest: new OctetString(digest) });
+    const der = Buffer.from(AsnConvert.serialize(digestInfo));
+    return crypto.privateEncrypt({ key: privateKey, padding: crypto.constants.RSA_PKCS1_PADDING }, der);
 }
 
+/** jsrsasign's form of each key, parsed once per key object (the emulator keeps one KeyObject per version). */
+const jsrsasignKeys = new WeakMap<crypto.KeyObject, RSAKey>();
+
 function signPss(kind: DigestKind, privateKey: crypto.KeyObject, digest: Buffer): Buffer {
-    // node:crypto only does PSS over a message it hashes itself, so node-forge does the EMSA-PSS encoding
-    // of our digest (RFC 8017 §9.1.1) and OpenSSL does the raw RSA operation (constant-time, fast).
-    const modulusBits = privateKey.asymmetricKeyDetails!.modulusLength!;
-    const pss = forge.pss.create({
-        md: FORGE_MD[kind].create(),
-        mgf: forge.mgf.mgf1.create(FORGE_MD[kind].create()),
-        saltLength: digest.length,
-        prng: { getBytesSync: (n: number) => crypto.randomBytes(n).toString("binary") },
-    });
-    // forge's encode reads the message hash only through md.digest(); hand it ours.
-    const precomputed = { digest: () => forge.util.createBuffer(digest.toString("binary")) };
-    const encoded = Buffer.from(pss.encode(precomputed, modulusBits) as string, "binary");
-    const block = Buffer.alloc(Math.ceil(modulusBits / 8));
-    encoded.copy(block, block.length - encoded.length);
-    return crypto.privateEncrypt({ key: privateKey, padding: crypto.constants.RSA_NO_PADDING }, block);
+    // node:crypto only does PSS over a message it hashes itself (OpenSSL's EVP_PKEY_sign on a digest is not
+    // exposed), so jsrsasign signs: RSAKey.signWithMessageHashPSS is its documented API for RSASSA-PSS over a
+    // precomputed hash (EMSA-PSS, MGF1 with the same hash). Salt length = digest length, as Cloud KMS does.
+    // jsrsasign's RSA is pure JavaScript (not constant-time): acceptable for an emulator's throwaway keys.
+    let key = jsrsasignKeys.get(privateKey);
+    if (!key) {
+        key = KEYUTIL.getKey(privateKey.export({ type: "pkcs8", format: "pem" }).toString()) as RSAKey;
+        jsrsasignKeys.set(privateKey, key);
+    }
+    const modulusBytes = Math.ceil(privateKey.asymmetricKeyDetails!.modulusLength! / 8);
+    const signature = Buffer.from(key.signWithMessageHashPSS(digest.toString("hex"), kind, digest.length), "hex");
+    if (signature.length !== modulusBytes) throw new Error(`RSA-PSS signature is ${signature.length} bytes, expected ${modulusBytes}`);
+    return signature;
 }

@@ -2,6 +2,7 @@
  * step-ca's configuration for CA keys in Cloud KMS. `step ca init --kms` only knows Azure, so for Cloud KMS the
  * files are written here: ca.json (what step-ca validates at start) and defaults.json (what the step CLI reads).
  */
+import { dnsNamesProblems, parseHostPort } from "./config-values";
 import { type InputProblem, describeProblems } from "./input-problems";
 import type { JwkProvisioner } from "./jwk-provisioner";
 import { parseKeyVersionName } from "./kms-names";
@@ -59,7 +60,6 @@ const DEFAULT_TLS = {
     renegotiation: false,
 };
 
-const ADDRESS_PATTERN = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/;
 /** Characters that would change the meaning of a `cloudkms:` URI (step parses its opaque part as a query). */
 const URI_UNSAFE = /[;&%+#?\s]/;
 
@@ -71,15 +71,14 @@ export function stepCaSettingsProblems(settings: StepCaSettings): InputProblem[]
     } catch (error) {
         problems.push({ property: "intermediateKeyVersion", reason: (error as Error).message });
     }
-    const port = Number(ADDRESS_PATTERN.exec(settings.address)?.[2] ?? NaN);
-    if (!(port >= 1 && port <= 65535)) {
+    if (!parseHostPort(settings.address)) {
         problems.push({
             property: "address",
             reason: `"${settings.address}" needs a port in 1-65535, for example ":9000" or "0.0.0.0:9000"`,
         });
     }
-    if (settings.dnsNames.length === 0 || settings.dnsNames.some((name) => name.trim() === "")) {
-        problems.push({ property: "dnsNames", reason: "list at least one non-empty name the CA is reached by" });
+    for (const reason of dnsNamesProblems(settings.dnsNames)) {
+        problems.push({ property: "dnsNames", reason });
     }
     const paths = resolvePaths(settings.paths);
     for (const [field, path] of Object.entries(paths)) {
@@ -138,12 +137,12 @@ export function renderDefaultsJson(args: { caUrl: string; fingerprint: string; p
 
 /** https URL of the CA from its first DNS name and the port it listens on (":443" left out). */
 export function defaultCaUrl(dnsName: string, address: string): string {
-    const port = ADDRESS_PATTERN.exec(address)?.[2];
-    if (!port) {
+    const port = parseHostPort(address)?.port;
+    if (port === undefined) {
         throw new Error(`address "${address}" has no port`);
     }
     const host = dnsName.includes(":") ? `[${dnsName}]` : dnsName;
-    return port === "443" ? `https://${host}` : `https://${host}:${port}`;
+    return port === 443 ? `https://${host}` : `https://${host}:${port}`;
 }
 
 /** The container defaults with the given overrides. */

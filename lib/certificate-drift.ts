@@ -13,8 +13,9 @@ export interface KeyVersionDrift {
 
 /**
  * Re-reads a key version (GetCryptoKeyVersion, then GetPublicKey if it is ENABLED) and compares it with the
- * certificate. The result goes into Pulumi state so that a refresh shows the drift and the next preview replaces
- * the certificate.
+ * certificate. The result goes into Pulumi state so that a refresh shows the drift and the next preview acts on it:
+ * a replacement when the public key no longer matches, an in-place update (which re-checks the key version) when
+ * the state is not ENABLED.
  */
 export async function inspectKeyVersion(
     client: KmsClient,

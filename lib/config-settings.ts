@@ -22,8 +22,9 @@ export const SETTINGS = {
     rootValidityDays: { type: "integer", default: 3650 },
     intermediateValidityDays: { type: "integer", default: 365 },
     renewBeforeDays: { type: "integer", default: 30 },
-    // No default: a CA must be told the names it answers to.
-    dnsNames: { type: "array" },
+    // Required in effect (validation refuses an empty list), but declared with a default: a setting without one
+    // makes the CLI stop at "missing configuration value" before the program can list every problem at once.
+    dnsNames: { type: "array", default: [] },
     port: { type: "integer", default: 9000 },
     provisionerName: { type: "string", default: "admin" },
     provisionerPassword: { type: "string", default: "" },
@@ -34,8 +35,8 @@ export const SETTINGS = {
 /** Type and default of one setting, in the terms `Pulumi.yaml` uses. */
 export interface SettingSpec {
     readonly type: "string" | "integer" | "boolean" | "array";
-    /** Absent for required settings. */
-    readonly default?: string | number | boolean;
+    /** The value a stack gets when it does not set the setting. */
+    readonly default?: string | number | boolean | readonly string[];
 }
 
 export type SettingName = keyof typeof SETTINGS;

@@ -1,8 +1,11 @@
-import * as net from "node:net";
+import * as pulumi from "@pulumi/pulumi";
 import { RunError } from "@pulumi/pulumi/errors";
-import { parseEndpoint } from "./kms-client";
-import type { KmsSigningAlgorithmName } from "./kms-algorithms";
+import type { CertificateSubject } from "./certificate-templates";
+import { ALL_CLOUD_KMS_LOCATIONS, isCloudKmsLocation } from "./config-locations";
 import { SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./config-settings";
+import { closestMatch, dnsNamesProblems, parseKmsDuration } from "./config-values";
+import type { KmsSigningAlgorithmName } from "./kms-algorithms";
+import { parseEndpoint } from "./kms-client";
 
 /**
  * The short alias the config accepts for each Cloud KMS signing algorithm the certificate providers support.
@@ -21,7 +24,6 @@ export const SIGNING_ALGORITHM_ALIASES: Readonly<Record<KmsSigningAlgorithmName,
     RSA_SIGN_PSS_4096_SHA512: undefined,
 };
 
-export type SigningAlgorithm = KmsSigningAlgorithmName;
 export type Mode = "gcp" | "local";
 export type ProtectionLevel = "SOFTWARE" | "HSM";
 
@@ -39,8 +41,8 @@ export interface KmsSettings {
     readonly keyRingPrefix: string;
     /** Root and intermediate keys in separate key rings, so ring-level grants can never reach the root. */
     readonly separateKeyRings: boolean;
-    readonly rootAlgorithm: SigningAlgorithm;
-    readonly intermediateAlgorithm: SigningAlgorithm;
+    readonly rootAlgorithm: KmsSigningAlgorithmName;
+    readonly intermediateAlgorithm: KmsSigningAlgorithmName;
     readonly protectionLevel: ProtectionLevel;
     /** Protobuf duration in seconds, e.g. `"86400s"`, as the KMS API takes it. */
     readonly destroyScheduledDuration: string;
@@ -96,10 +98,16 @@ export class ConfigError extends RunError {
  * Validates the stack configuration and returns it typed, or throws one {@link ConfigError} naming every problem.
  *
  * Pure: `values` is the whole config map as `pulumi.runtime.allConfig()` returns it (namespaced keys, string
- * values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys.
+ * values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys. `secretKeys` are the keys the stack
+ * holds as secrets ({@link secretConfigKeys}); a secret setting given in plain text is a problem.
  */
-export function validateConfig(projectName: string, values: Readonly<Record<string, string>>): CaConfig {
+export function validateConfig(
+    projectName: string,
+    values: Readonly<Record<string, string>>,
+    secretKeys: Iterable<string> = [],
+): CaConfig {
     const problems: string[] = [];
+    const secret = new Set(secretKeys);
     const v = new Reader(projectName, values, problems);
 
     for (const key of Object.keys(values)) {
@@ -153,14 +161,8 @@ export function validateConfig(projectName: string, values: Readonly<Record<stri
     }
 
     const location = v.string("location").trim();
-    if (!/^(global|[a-z]+(-[a-z]+)*[0-9]*)$/.test(location)) {
-        const zone = /^([a-z]+-[a-z]+[0-9]+)-[a-z]$/.exec(location);
-        problems.push(
-            `${v.key("location")} "${location}" is not a Cloud KMS location` +
-                (zone ? ` (it looks like a zone; key rings live in regions such as "${zone[1]}")` : "") +
-                '. Use a region ("us-central1"), a multi-region ("us", "europe") or "global": ' +
-                `\`pulumi config set location ${zone ? zone[1] : "us-central1"}\`.`,
-        );
+    if (!isCloudKmsLocation(location)) {
+        problems.push(locationProblem(v.key("location"), location));
     }
 
     const keyRingPrefix = v.string("keyRingPrefix");
@@ -222,12 +224,22 @@ export function validateConfig(projectName: string, values: Readonly<Record<stri
         );
     }
     const provisionerPassword = values[v.key("provisionerPassword")] ?? "";
+    if (provisionerPassword && !secret.has(v.key("provisionerPassword"))) {
+        problems.push(
+            `${v.key("provisionerPassword")} is set in plain text (without --secret), so it sits readable in the ` +
+                "stack's config file (and wherever that file is committed). Choose a new password (this one is " +
+                "exposed) and set it with `pulumi config set --secret provisionerPassword …`, or remove it " +
+                "(`pulumi config rm provisionerPassword`): a new stack then gets a generated password, an existing " +
+                "stack keeps the one it has.",
+        );
+    }
     if (provisionerPassword && provisionerPassword.length < MIN_PROVISIONER_PASSWORD_LENGTH) {
         problems.push(
             `${v.key("provisionerPassword")} is shorter than ${MIN_PROVISIONER_PASSWORD_LENGTH} characters; ca.json ` +
                 "holds the provisioner key encrypted under it, open to offline guessing. Set a longer one with " +
                 "`pulumi config set --secret provisionerPassword`, or remove it (`pulumi config rm " +
-                "provisionerPassword`) to have one generated.",
+                "provisionerPassword`): a new stack then gets a generated password, an existing stack keeps the " +
+                "one it has.",
         );
     }
     const image = v.string("image").trim();
@@ -284,6 +296,60 @@ export function validateConfig(projectName: string, values: Readonly<Record<stri
     };
 }
 
+/**
+ * The keys among `keys` that the stack holds as secrets (`pulumi config set --secret`), for {@link validateConfig}.
+ *
+ * The language host tells the program which config keys are secret (`PULUMI_CONFIG_SECRET_KEYS`; under mocks,
+ * `pulumi.runtime.setAllConfig(config, secretKeys)`), and the Node SDK answers `runtime.isConfigSecret(key)` from
+ * that. The function is exported at run time but marked internal, so it is missing from the SDK's type declarations
+ * (checked with @pulumi/pulumi 3.276.0). Without it this fails loudly instead of letting a plaintext password through.
+ */
+export function secretConfigKeys(keys: Iterable<string>): string[] {
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+    const isConfigSecret = runtime.isConfigSecret;
+    if (typeof isConfigSecret !== "function") {
+        throw new Error(
+            "@pulumi/pulumi no longer exports runtime.isConfigSecret, which lib/config.ts uses to tell secret config " +
+                "from plain; read the secret keys another way (PULUMI_CONFIG_SECRET_KEYS) before upgrading.",
+        );
+    }
+    return [...keys].filter((key) => isConfigSecret(key));
+}
+
+/** The subject of a CA certificate from its settings; an empty organization means no O attribute. */
+export function subjectOf(settings: CertificateSettings): CertificateSubject {
+    return settings.organization
+        ? { commonName: settings.commonName, organization: settings.organization }
+        : { commonName: settings.commonName };
+}
+
+/**
+ * step-ca's listen address (ca.json `address`). A CA tried out locally answers on loopback only; in the container it
+ * must listen on every interface for the published port to reach it.
+ */
+export function listenAddress(mode: Mode, port: number): string {
+    return mode === "local" ? `127.0.0.1:${port}` : `:${port}`;
+}
+
+/** The problem with a location Cloud KMS does not offer, with the likeliest intended one. */
+function locationProblem(key: string, location: string): string {
+    const zone = /^([a-z]+-[a-z]+[0-9]+)-[a-z]$/.exec(location.toLowerCase());
+    const region = zone && isCloudKmsLocation(zone[1]) ? zone[1] : undefined;
+    const guess = region ?? closestMatch(location, ALL_CLOUD_KMS_LOCATIONS, Math.max(1, Math.floor(location.length / 4)));
+    const detail = region
+        ? ` (it looks like a zone; key rings live in regions such as "${region}")`
+        : guess
+          ? `; did you mean "${guess}"?`
+          : "";
+    return (
+        `${key} "${location}" is not a Cloud KMS location${detail}. Use a region ("us-central1"), a multi-region ` +
+        '("us", "europe", "asia"), a region group ("nam4", "eur4") or "global", as listed at ' +
+        "https://cloud.google.com/kms/docs/locations: " +
+        `\`pulumi config set location ${guess ?? "us-central1"}\`. ` +
+        "(A location Google added after lib/config-locations.ts was written belongs in that list.)"
+    );
+}
+
 /** Reads typed settings, recording a problem (and returning a placeholder) for each value of the wrong shape. */
 class Reader {
     constructor(
@@ -296,7 +362,7 @@ class Reader {
         return `${this.projectName}:${name}`;
     }
 
-    private defaultOf(name: SettingName): string | number | boolean | undefined {
+    private defaultOf(name: SettingName): SettingSpec["default"] {
         const spec: SettingSpec = SETTINGS[name];
         return spec.default;
     }
@@ -310,7 +376,8 @@ class Reader {
             return value;
         }
         const fallback = this.defaultOf(name);
-        return fallback === undefined ? undefined : String(fallback);
+        // Lists arrive as JSON, as the CLI passes them.
+        return fallback === undefined ? undefined : typeof fallback === "object" ? JSON.stringify(fallback) : String(fallback);
     }
 
     string(name: SettingName): string {
@@ -353,12 +420,12 @@ class Reader {
         return match;
     }
 
-    algorithm(name: SettingName): SigningAlgorithm {
+    algorithm(name: SettingName): KmsSigningAlgorithmName {
         const value = this.string(name).trim();
         const wanted = value.toUpperCase().replace(/_/g, "-");
         for (const [kmsName, alias] of Object.entries(SIGNING_ALGORITHM_ALIASES)) {
             if (kmsName.replace(/_/g, "-") === wanted || alias === wanted) {
-                return kmsName as SigningAlgorithm;
+                return kmsName as KmsSigningAlgorithmName;
             }
         }
         const choices = Object.entries(SIGNING_ALGORITHM_ALIASES).map(([k, a]) => (a ? `${k} (${a})` : k));
@@ -371,9 +438,9 @@ class Reader {
 
     destroyDuration(name: SettingName): string {
         const value = this.string(name).trim();
-        const match = /^(\d+)(\.\d{1,9})?s$/.exec(value);
-        const seconds = match ? Number(match[1]) + Number(match[2] ?? 0) : NaN;
-        if (!match) {
+        const duration = parseKmsDuration(value);
+        const seconds = duration ? duration.seconds + duration.nanos / 1e9 : NaN;
+        if (!duration) {
             this.problems.push(
                 `${this.key(name)} "${value}" is not a duration in seconds as Cloud KMS takes it, such as ` +
                     `"86400s" (1 day). Example: \`pulumi config set ${name} 2592000s\` (30 days).`,
@@ -400,11 +467,7 @@ class Reader {
 
     dnsNames(name: SettingName): string[] {
         const fix = `Set it with \`pulumi config set --path '${name}[0]' ca.example.com\`.`;
-        const value = this.raw(name);
-        if (value === undefined) {
-            this.problems.push(`${this.key(name)} is required: the DNS names and IPs step-ca serves TLS on. ${fix}`);
-            return [];
-        }
+        const value = this.raw(name) ?? "[]";
         let list: unknown;
         try {
             list = JSON.parse(value);
@@ -415,53 +478,14 @@ class Reader {
             this.problems.push(`${this.key(name)} must be a list of names, got ${value}. ${fix}`);
             return [];
         }
-        if (list.length === 0) {
-            this.problems.push(
-                `${this.key(name)} is empty; step-ca needs at least one DNS name or IP for its TLS certificate. ${fix}`,
-            );
+        for (const reason of dnsNamesProblems(list)) {
+            this.problems.push(`${this.key(name)} ${reason}. ${fix}`);
         }
-        for (const entry of list as string[]) {
-            if (!isDnsName(entry) && net.isIP(entry) === 0) {
-                const hint = /:\/\/|:\d+$|\//.test(entry) ? " (a bare host name, without scheme, port or path)" : "";
-                this.problems.push(`${this.key(name)} entry "${entry}" is not a DNS name or IP address${hint}.`);
-            }
-        }
-        if (new Set(list).size !== list.length) {
-            this.problems.push(`${this.key(name)} lists a name more than once.`);
-        }
-        return list as string[];
+        return list;
     }
-}
-
-function isDnsName(name: string): boolean {
-    return (
-        name.length <= 253 &&
-        name.split(".").every((label) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(label))
-    );
 }
 
 /** The declared setting a mistyped key most likely meant (case-insensitive, up to 3 edits). */
 function closestSetting(name: string): string | undefined {
-    let best: string | undefined;
-    let bestDistance = 4;
-    for (const candidate of Object.keys(SETTINGS)) {
-        const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return best;
-}
-
-function editDistance(a: string, b: string): number {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = current;
-    }
-    return previous[b.length];
+    return closestMatch(name, Object.keys(SETTINGS), 3);
 }

@@ -1,4 +1,5 @@
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
+import { parseHostPort } from "./config-values";
 
 /**
  * Builds a Cloud KMS client. With no endpoint it talks to Google with Application Default Credentials;
@@ -24,12 +25,11 @@ export function createKmsClient(endpoint?: string): KeyManagementServiceClient {
 
 /** Splits `host:port` (IPv6 hosts in brackets), failing with a message that says what is expected. */
 export function parseEndpoint(endpoint: string): { host: string; port: number } {
-    const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(endpoint);
-    const port = match ? Number(match[2]) : NaN;
-    if (!match || port < 1 || port > 65535) {
+    const parsed = parseHostPort(endpoint);
+    if (!parsed || parsed.host === "") {
         throw new Error(`KMS endpoint "${endpoint}" is not host:port (for example 127.0.0.1:8085)`);
     }
-    return { host: match[1].replace(/^\[|\]$/g, ""), port };
+    return parsed;
 }
 
 /**

@@ -14,14 +14,17 @@ export const KMS_METHOD_PERMISSIONS: Readonly<Record<KmsMethod, { permission: st
     GetCryptoKeyVersion: { permission: "cloudkms.cryptoKeyVersions.get", role: "roles/cloudkms.viewer" },
 };
 
-/** Codes Cloud KMS documents as transient: retrying the same request later can succeed. */
-const TRANSIENT_CODES: ReadonlySet<number> = new Set([
+/**
+ * Codes Cloud KMS documents as transient: retrying the same request later can succeed. An array, not a Set: Pulumi's
+ * closure serializer turns a captured Set into a plain object, and `has` then throws inside a serialized provider.
+ */
+const TRANSIENT_CODES: readonly number[] = [
     GrpcStatus.UNAVAILABLE,
     GrpcStatus.DEADLINE_EXCEEDED,
     GrpcStatus.RESOURCE_EXHAUSTED,
     GrpcStatus.ABORTED,
     GrpcStatus.INTERNAL,
-]);
+];
 
 /**
  * A KMS response that failed an end-to-end integrity check (CRC32C or resource name). Google's guidance is to
@@ -33,8 +36,8 @@ export class KmsIntegrityError extends Error {
         readonly keyVersion: string,
         problem: string,
     ) {
-        super(`Cloud KMS ${method} on ${keyVersion} failed an integrity check: ${problem}`);
-        this.name = "KmsIntegrityError";
+        super(integrityMessage(method, keyVersion, problem));
+        keepErrorFields(this, "KmsIntegrityError", integrityMessage(method, keyVersion, problem));
     }
 }
 
@@ -47,7 +50,28 @@ export class KmsCallError extends Error {
         message: string,
     ) {
         super(message);
-        this.name = "KmsCallError";
+        keepErrorFields(this, "KmsCallError", message);
+    }
+}
+
+function integrityMessage(method: KmsMethod, keyVersion: string, problem: string): string {
+    return `Cloud KMS ${method} on ${keyVersion} failed an integrity check: ${problem}`;
+}
+
+/**
+ * Does what `extends Error` and `super(message)` should have done. Pulumi's closure serializer turns `super(message)`
+ * in a class that extends Error into `Error.call(this, message)`, which sets nothing on `this`, and leaves the class's
+ * prototype outside Error's: in a serialized dynamic provider (the one `pulumi up` runs) the error would reach the
+ * user with no message, no stack, and print as "[object Object]". Harmless outside the serializer.
+ */
+function keepErrorFields(error: Error, name: string, message: string): void {
+    if (!(error instanceof Error)) {
+        Object.setPrototypeOf(Object.getPrototypeOf(error), Error.prototype);
+    }
+    error.name = name;
+    error.message = message;
+    if (!error.stack) {
+        Error.captureStackTrace(error);
     }
 }
 
@@ -63,7 +87,7 @@ export function isTransientKmsError(error: unknown): boolean {
         return true;
     }
     const code = grpcCode(error);
-    return code !== undefined && TRANSIENT_CODES.has(code);
+    return code !== undefined && TRANSIENT_CODES.includes(code);
 }
 
 /**

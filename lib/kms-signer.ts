@@ -183,8 +183,8 @@ function notEnabledError(method: KmsMethod, keyVersion: string, state: string): 
         state === "DISABLED"
             ? `enable it (gcloud kms keys versions enable ${where})`
             : state === "DESTROY_SCHEDULED"
-              ? `restore it before its destroy time (gcloud kms keys versions restore ${where}), ` +
-                `or point the stack at a new key version`
+              ? `restore it before its destroy time, then enable it (gcloud kms keys versions restore ${where} && ` +
+                `gcloud kms keys versions enable ${where}), or point the stack at a new key version`
               : "point the stack at a new key version";
     return new KmsCallError(
         method,

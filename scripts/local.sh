@@ -14,7 +14,10 @@
 #
 # Environment:
 #   PULUMI_CONFIG_PASSPHRASE   passphrase of the local stack's secrets (default: "stepca-cloudkms-local"; it only
-#                              protects throwaway local state; set your own before the first `up` to use another).
+#                              protects throwaway local state). The `encryptionsalt` committed in Pulumi.local.yaml
+#                              belongs to that default: to use your own, export PULUMI_CONFIG_PASSPHRASE and delete
+#                              the `encryptionsalt` line from Pulumi.local.yaml before the first `up` (Pulumi then
+#                              writes a new salt for your passphrase).
 #   STEPCA_BUILD_PULUMI=1      build the CLI with scripts/install-pulumi.sh even when `pulumi` is on PATH.
 #   Anything else is passed on: `npm run local -- --diff` → `pulumi up --yes --diff`.
 set -euo pipefail

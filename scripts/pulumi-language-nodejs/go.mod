@@ -7,8 +7,9 @@ go 1.24
 // module proxy refuses at every version and commit (403). v3.68.0 is the newest official host we can build; it
 // runs the SDK's own `@pulumi/pulumi/cmd/run`, and the engine test proves it with the v3.276.0 engine.
 //
-// Repeated from sdk/v3 v3.68.0's go.mod: replace directives of a dependency are ignored.
-replace golang.org/x/text => golang.org/x/text v0.3.6
+// sdk/v3 v3.68.0's go.mod has `replace golang.org/x/text => v0.3.6`; we do not repeat it (v0.3.6 predates the
+// fixes for CVE-2021-38561 and CVE-2022-32149), so minimal version selection takes the v0.7.0 the dependencies
+// require. The host builds and the engine test passes with it.
 
 tool github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 

@@ -22,12 +22,13 @@ import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-cryp
 import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
 import { CLOUD_KMS_HOST, createServiceAccountJson, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator";
 import { stepCaPaths } from "../../lib/ca-json";
-import { validateConfig } from "../../lib/config";
+import { listenAddress, subjectOf, validateConfig } from "../../lib/config";
 import { SETTINGS } from "../../lib/config-settings";
 import { createKmsClient } from "../../lib/kms-client";
 import { stepCaLayout } from "../../lib/step-ca-layout";
+import { realToolsPresent } from "../support/real-tools";
 import { type StepCaProcess, freePort, startStepCa } from "./support/step-ca-process";
-import { expectSuccess, installStep, missingPrerequisites, run } from "./support/step-tools";
+import { STEP_TOOLS_NEEDED, expectSuccess, installStep, run } from "./support/step-tools";
 
 const PROJECT_NAME = "stepca-cloudkms";
 const KMS_AUTHORITY = `${CLOUD_KMS_HOST}:443`;
@@ -51,13 +52,7 @@ function splitPem(bundle: string): string[] {
 }
 
 test("real step-ca + step CLI issue, verify and renew certificates from the CA the program configures", { timeout: 30 * 60_000 }, async (t) => {
-    const missing = missingPrerequisites();
-    if (missing) {
-        const message = `SKIPPING the step-ca interop test: missing ${missing}. Install Go (https://go.dev/dl/) and rerun.`;
-        console.warn(`\n${"!".repeat(100)}\n${message}\n${"!".repeat(100)}\n`);
-        t.skip(message);
-        return;
-    }
+    if (!realToolsPresent(t, "the step-ca interop test (real step-ca + step CLI)", STEP_TOOLS_NEEDED)) return;
 
     // --- the real binaries, at the version of the image the program pins ----------------------------------------
     const tools = await installStep();
@@ -126,9 +121,7 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
     const intermediateKeyVersion = intermediateKey.keyVersion as string;
 
     // --- root and intermediate through the program's certificate providers ---------------------------------------
-    const subject = (s: { commonName: string; organization: string }) =>
-        s.organization ? { commonName: s.commonName, organization: s.organization } : { commonName: s.commonName };
-    const rootInputs = { keyVersion: rootKeyVersion, subject: subject(config.root), validityDays: config.root.validityDays, kmsEndpoint };
+    const rootInputs = { keyVersion: rootKeyVersion, subject: subjectOf(config.root), validityDays: config.root.validityDays, kmsEndpoint };
     const rootCheck = await rootCertificateProvider.check!({}, rootInputs);
     assert.deepEqual(rootCheck.failures ?? [], []);
     const root = await create(rootCertificateProvider, rootInputs);
@@ -136,7 +129,7 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
         keyVersion: intermediateKeyVersion,
         issuerKeyVersion: rootKeyVersion,
         issuerCertPem: root.certPem,
-        subject: subject(config.intermediate),
+        subject: subjectOf(config.intermediate),
         validityDays: config.intermediate.validityDays,
         renewBeforeDays: config.intermediate.renewBeforeDays,
         kmsEndpoint,
@@ -156,7 +149,7 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
         intermediateKeyVersion,
         rootCertPem: rootPem,
         dnsNames: [...config.dnsNames],
-        address: `:${config.port}`, // as the program renders it
+        address: listenAddress(config.mode, config.port), // as the program renders it
         provisionerName: config.provisionerName,
         paths,
     };

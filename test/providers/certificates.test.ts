@@ -8,6 +8,7 @@ import {
     type TestKms,
     countCalls,
     createKeyVersion,
+    opensslPresent,
     opensslText,
     opensslVerifiesChain,
     startTestKms,
@@ -42,7 +43,8 @@ describe("root and intermediate minted through KMS, for every algorithm", () => 
     after(() => kms.close());
 
     for (const algorithm of Object.keys(KMS_SIGNING_ALGORITHMS) as KmsSigningAlgorithmName[]) {
-        it(`${algorithm}: chain verifies with openssl and carries CA extensions`, async () => {
+        it(`${algorithm}: chain verifies with openssl and carries CA extensions`, async (t) => {
+            if (!opensslPresent(t, "the chain and the CA extensions are checked with openssl")) return;
             const rootKey = await createKeyVersion(kms, algorithm);
             const intermediateKey = await createKeyVersion(kms, algorithm);
             const { result, calls } = await countCalls(kms.emulator, async () => {

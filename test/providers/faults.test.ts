@@ -8,6 +8,7 @@ import { cryptoKeyNameOf } from "../../lib/kms-names";
 import { getPublicKey } from "../../lib/kms-signer";
 import { mintRootCertificate } from "../../lib/mint-certificate";
 import type { RetryPolicy } from "../../lib/retry";
+import { reloadSerialized } from "../unit/support/serialized";
 import { SUBJECT, type TestKms, countCalls, createKeyVersion, startTestKms } from "./support";
 
 const ALGORITHM = "EC_SIGN_P256_SHA256";
@@ -87,6 +88,32 @@ describe("KMS faults", () => {
                 return true;
             },
         );
+    });
+
+    it("from the serialized provider (what `pulumi up` runs): retries work and errors keep their message", async () => {
+        const serialized = (await reloadSerialized(rootCertificateProvider)) as Required<typeof rootCertificateProvider>;
+        kms.emulator.faults.failNext(2, status.UNAVAILABLE);
+        const { result, calls } = await countCalls(kms.emulator, () => serialized.create(rootInputs));
+        assert.deepEqual(calls, { GetPublicKey: 3, AsymmetricSign: 1 }, "transient failures retried");
+        assert.match(result.outs.certPem, /BEGIN CERTIFICATE/);
+
+        kms.emulator.faults.denyKey(cryptoKeyNameOf(rootInputs.keyVersion));
+        await assert.rejects(serialized.create(rootInputs), (error: Error) => {
+            assert.equal(error.name, "KmsCallError");
+            assert.ok(error instanceof Error, "an Error, also in serialized form");
+            assert.match(String(error), /^KmsCallError: Cloud KMS GetPublicKey/);
+            assert.match(error.message, /^Cloud KMS GetPublicKey on \S+ failed with PERMISSION_DENIED/);
+            assert.match(error.message, /roles\/cloudkms\.publicKeyViewer/);
+            assert.match(String(error.stack), /PERMISSION_DENIED/);
+            return true;
+        });
+        kms.emulator.faults.clear();
+        kms.emulator.faults.corruptCrc32c = true;
+        await assert.rejects(serialized.create(rootInputs), (error: Error) => {
+            assert.equal(error.name, "KmsIntegrityError");
+            assert.match(error.message, /failed an integrity check: pem_crc32c/);
+            return true;
+        });
     });
 
     it("a corrupted pem_crc32c fails the operation and no certificate comes out", async () => {

@@ -17,6 +17,7 @@ import {
 import { startKmsEmulator } from "../../kms-emulator";
 import { DAY_MS } from "../../lib/certificate-validity";
 import { createKmsClient } from "../../lib/kms-client";
+import { reloadSerialized } from "../unit/support/serialized";
 import {
     LOCATION,
     SUBJECT,
@@ -166,28 +167,82 @@ describe("certificate lifecycle against the KMS emulator", () => {
         assert.deepEqual(result.props, rootState);
     });
 
-    it("refresh reports a disabled key version, the next diff replaces, re-enabling heals it", async () => {
+    it("refresh reports a disabled key version; the next diff updates in place, never replaces", async () => {
         await disableKeyVersion(kms, intermediateInputs.keyVersion);
         const refreshed = await intermediate.read(intermediateId, intermediateState);
         assert.equal(refreshed.props?.keyVersionState, "DISABLED");
-        const diff = await intermediate.diff(intermediateId, refreshed.props, intermediateInputs);
-        assert.deepEqual(diff, { changes: true, replaces: ["keyVersionState"], deleteBeforeReplace: false });
-        await assert.rejects(intermediate.create(intermediateInputs), /is DISABLED;.*gcloud kms keys versions enable 1/);
+        assert.equal(refreshed.props?.certPem, intermediateState.certPem);
+        const { result: diff, calls } = await countCalls(kms.emulator, () =>
+            intermediate.diff(intermediateId, refreshed.props, intermediateInputs),
+        );
+        assert.deepEqual(calls, {}, "diff makes no KMS call");
+        assert.deepEqual(diff, { changes: true, replaces: [], deleteBeforeReplace: false });
+    });
 
+    it("update while the key version is still disabled fails with the state and the gcloud fix, and mints nothing", async () => {
+        const refreshed = await intermediate.read(intermediateId, intermediateState);
+        const { calls } = await countCalls(kms.emulator, () =>
+            assert.rejects(intermediate.update(intermediateId, refreshed.props, intermediateInputs), (error: Error) => {
+                assert.ok(error.message.includes(intermediateInputs.keyVersion), error.message);
+                assert.match(error.message, /is DISABLED;/);
+                assert.match(error.message, /gcloud kms keys versions enable 1 --key \S+ --keyring \S+ --location us-east1 --project stepca-test/);
+                assert.match(error.message, /left as it is \(nothing re-minted\)/);
+                return true;
+            }),
+        );
+        assert.equal(calls.AsymmetricSign, undefined, `nothing is signed: ${JSON.stringify(calls)}`);
+    });
+
+    it("re-enabled without a refresh: the update heals the stale flag and keeps the certificate (no re-mint)", async () => {
+        const refreshed = await intermediate.read(intermediateId, intermediateState);
+        assert.equal(refreshed.props?.keyVersionState, "DISABLED");
         await kms.admin.updateCryptoKeyVersion({
             cryptoKeyVersion: { name: intermediateInputs.keyVersion, state: "ENABLED" },
             updateMask: { paths: ["state"] },
         });
+        const { result, calls } = await countCalls(kms.emulator, () =>
+            intermediate.update(intermediateId, refreshed.props, intermediateInputs),
+        );
+        assert.deepEqual(calls, { GetPublicKey: 1 });
+        assert.deepEqual(result.outs, intermediateState, "same certificate, flags back to ENABLED and matching");
+        assert.deepEqual(await intermediate.diff(intermediateId, result.outs, intermediateInputs), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         const healed = await intermediate.read(intermediateId, refreshed.props);
-        assert.deepEqual(healed.props, intermediateState);
+        assert.deepEqual(healed.props, intermediateState, "a refresh heals it as well");
     });
 
-    it("refresh reports a destroyed key version", async () => {
+    it("the stale-flag update works from the provider's serialized form", async () => {
+        const serialized = (await reloadSerialized(intermediateProvider)) as typeof intermediate;
+        const stale = { ...intermediateState, keyVersionState: "DISABLED" };
+        await disableKeyVersion(kms, intermediateInputs.keyVersion);
+        await assert.rejects(serialized.update(intermediateId, stale, intermediateInputs), /is DISABLED;.*gcloud kms keys versions enable/);
+        await kms.admin.updateCryptoKeyVersion({
+            cryptoKeyVersion: { name: intermediateInputs.keyVersion, state: "ENABLED" },
+            updateMask: { paths: ["state"] },
+        });
+        const { outs } = await serialized.update(intermediateId, stale, intermediateInputs);
+        assert.deepEqual(outs, intermediateState);
+    });
+
+    it("refresh reports a destroyed key version; the update names the state and how to restore it", async () => {
         await destroyKeyVersion(kms, rootInputs.keyVersion);
         const refreshed = await root.read(rootId, rootState);
         assert.equal(refreshed.props?.keyVersionState, "DESTROY_SCHEDULED");
         const diff = await root.diff(rootId, refreshed.props, rootInputs);
-        assert.deepEqual(diff, { changes: true, replaces: ["keyVersionState"], deleteBeforeReplace: false });
+        assert.deepEqual(diff, { changes: true, replaces: [], deleteBeforeReplace: false }, "a root is never re-minted for it");
+        await assert.rejects(
+            root.update(rootId, refreshed.props, rootInputs),
+            /is DESTROY_SCHEDULED;.*gcloud kms keys versions restore 1 .* && gcloud kms keys versions enable 1 /,
+        );
+    });
+
+    it("a key version refresh found gone: the update fails with NOT_FOUND and re-mints nothing", async () => {
+        const gone = `${kms.keyRing}/cryptoKeys/never-created/cryptoKeyVersions/1`;
+        const stale = { ...rootState, keyVersion: gone, keyVersionState: "NOT_FOUND" };
+        await assert.rejects(root.update(rootId, stale, { ...rootInputs, keyVersion: gone }), /NOT_FOUND.*does not exist/);
     });
 });
 
@@ -230,5 +285,50 @@ describe("refresh after the key version's material changed under the same name",
         assert.equal(refreshed.props?.publicKeyMatchesKeyVersion, false);
         const diff = await root.diff(created.id, refreshed.props, created.outs);
         assert.deepEqual(diff, { changes: true, replaces: ["publicKeyMatchesKeyVersion"], deleteBeforeReplace: false });
+    });
+
+    it("an update that finds the key material changed (state flag stale) fails and says how to get a new certificate", async (t) => {
+        const dir = mkdtempSync(join(tmpdir(), "stepca-kms-state-"));
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        const keyRing = `${LOCATION}/keyRings/reset-ring`;
+        const keyVersion = `${keyRing}/cryptoKeys/root/cryptoKeyVersions/1`;
+        // Each emulator starts from an empty state file, so the same names get new key material.
+        const freshKms = async (port: number) => {
+            const emulator = await startKmsEmulator({ port, stateFile: join(dir, `state-${Date.now()}.json`) });
+            const admin = createKmsClient(emulator.address);
+            await admin.createKeyRing({ parent: LOCATION, keyRingId: "reset-ring", keyRing: {} });
+            await admin.createCryptoKey({
+                parent: keyRing,
+                cryptoKeyId: "root",
+                cryptoKey: { purpose: "ASYMMETRIC_SIGN", versionTemplate: { algorithm: ALGORITHM } },
+            });
+            return {
+                emulator,
+                async close() {
+                    await admin.close();
+                    await emulator.stop();
+                },
+            };
+        };
+        const first = await freshKms(0);
+        const inputs: RootCertificateInputs = {
+            keyVersion,
+            subject: SUBJECT,
+            validityDays: 365,
+            kmsEndpoint: first.emulator.address,
+        };
+        const created = await root.create(inputs);
+        await first.close();
+        const second = await freshKms(first.emulator.port);
+        try {
+            const stale = { ...created.outs, keyVersionState: "DISABLED" };
+            await assert.rejects(root.update(created.id, stale, inputs), (error: Error) => {
+                assert.match(error.message, /is ENABLED, but its public key is not the one the certificate certifies/);
+                assert.match(error.message, /Run `pulumi refresh`; the next `pulumi up` then replaces the certificate/);
+                return true;
+            });
+        } finally {
+            await second.close();
+        }
     });
 });

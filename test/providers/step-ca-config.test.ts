@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { webcrypto } from "node:crypto";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -12,23 +9,34 @@ import {
 } from "../../dynamic-providers/step-ca-config";
 import { certificateFingerprint } from "../../lib/fingerprint";
 import { decryptProvisionerKey } from "../../lib/jwk-provisioner";
+import { loadX509 } from "../../lib/x509";
 
 const provider = stepCaConfigProvider as Required<typeof stepCaConfigProvider>;
 const KEY_VERSION = "projects/acme-pki/locations/us-east1/keyRings/ca/cryptoKeys/intermediate/cryptoKeyVersions/1";
 const NO_CHANGES = { changes: false, replaces: [], deleteBeforeReplace: false };
 const UPDATE = { changes: true, replaces: [], deleteBeforeReplace: false };
 
-function rootCertificate(): string {
-    const dir = mkdtempSync(join(tmpdir(), "stepca-config-"));
-    try {
-        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-            .concat(["-subj", "/CN=Config Root", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-days", "1"]), {
-            stdio: "ignore",
-        });
-        return readFileSync(join(dir, "c.pem"), "utf8");
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
+/**
+ * Any self-signed certificate will do: the provider only fingerprints the root. Made in process (no openssl), so
+ * these tests run wherever Node does.
+ */
+async function rootCertificate(): Promise<string> {
+    const x509 = loadX509();
+    type Params = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>;
+    const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+    const keys = await webcrypto.subtle.generateKey(algorithm, false, ["sign", "verify"]);
+    const cert = await x509.X509CertificateGenerator.createSelfSigned(
+        {
+            serialNumber: "01",
+            name: "CN=Config Root",
+            notBefore: new Date(),
+            notAfter: new Date(Date.now() + 86_400_000),
+            keys: keys as unknown as Params[0]["keys"],
+            signingAlgorithm: algorithm,
+        },
+        webcrypto as unknown as Params[1],
+    );
+    return cert.toString("pem");
 }
 
 describe("StepCaConfig provider", () => {
@@ -37,7 +45,7 @@ describe("StepCaConfig provider", () => {
     let state: StepCaConfigState;
 
     before(async () => {
-        inputs = { intermediateKeyVersion: KEY_VERSION, rootCertPem: rootCertificate(), dnsNames: ["ca.example.com"] };
+        inputs = { intermediateKeyVersion: KEY_VERSION, rootCertPem: await rootCertificate(), dnsNames: ["ca.example.com"] };
         const created = await provider.create(inputs);
         id = created.id;
         state = created.outs;
@@ -97,6 +105,22 @@ describe("StepCaConfig provider", () => {
             const [provisioner] = JSON.parse(outs.caJson).authority.provisioners;
             await decryptProvisionerKey(provisioner.encryptedKey, outs.provisionerPassword);
         }
+    });
+
+    it("removing a given password keeps it: no silent rotation of the provisioner or its password", async () => {
+        const given = { ...inputs, provisionerPassword: "given-secret-password" };
+        const created = await provider.create(given);
+        const { provisionerPassword: _, ...removed } = given;
+        assert.deepEqual(await provider.diff(created.id, created.outs, removed), NO_CHANGES);
+        // Updated for another reason, the provisioner and the password it is encrypted under stay as they are.
+        const rerendered = { ...removed, address: ":8443" };
+        assert.deepEqual(await provider.diff(created.id, created.outs, rerendered), UPDATE);
+        const { outs } = await provider.update(created.id, created.outs, rerendered);
+        assert.equal(outs.provisionerPassword, "given-secret-password");
+        assert.equal(outs.provisionerKid, created.outs.provisionerKid);
+        assert.deepEqual(outs.provisioner, created.outs.provisioner);
+        // Giving the same password again is no change either; only a different one rotates.
+        assert.deepEqual(await provider.diff(created.id, outs, { ...rerendered, provisionerPassword: "given-secret-password" }), NO_CHANGES);
     });
 
     it("diff reports a change while inputs are still unknown (preview)", async () => {

@@ -3,10 +3,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { type KmsEmulator, type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator";
 import type { KmsSigningAlgorithmName } from "../../lib/kms-algorithms";
 import { createKmsClient } from "../../lib/kms-client";
+import { realToolsPresent } from "../support/real-tools";
 
 export const LOCATION = "projects/stepca-test/locations/us-east1";
 
@@ -77,6 +79,16 @@ export async function countCalls<T>(
     return { result, calls: emulator.calls.byMethod() };
 }
 
+/**
+ * Whether `openssl` can run. When it cannot, the test is skipped loudly with `why` as the reason (or fails, with
+ * STEPCA_REQUIRE_REAL_TESTS=1 as CI sets it), and the caller returns:
+ *
+ *     if (!opensslPresent(t, "the chain is verified with openssl")) return;
+ */
+export function opensslPresent(t: TestContext, why: string): boolean {
+    return realToolsPresent(t, `"${t.name}"`, { openssl: why });
+}
+
 /** Runs the openssl CLI on PEM files written to a temporary directory; returns stdout (stderr merged). */
 export function openssl(files: Record<string, string>, args: (dir: string) => string[]): string {
     const dir = mkdtempSync(join(tmpdir(), "stepca-openssl-"));
@@ -90,7 +102,10 @@ export function openssl(files: Record<string, string>, args: (dir: string) => st
     }
 }
 
-/** `openssl verify -x509_strict -CAfile root intermediate`: true when the chain verifies. */
+/**
+ * `openssl verify -x509_strict -CAfile root intermediate`: returns openssl's output (`…/int.pem: OK` when the chain
+ * verifies) and throws, with openssl's output, when it does not.
+ */
 export function opensslVerifiesChain(rootPem: string, intermediatePem: string): string {
     return openssl({ "root.pem": rootPem, "int.pem": intermediatePem }, (dir) => [
         "verify",

@@ -2,23 +2,29 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, validateConfig } from "../../lib/config";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, listenAddress, secretConfigKeys, subjectOf, validateConfig } from "../../lib/config";
+import { ALL_CLOUD_KMS_LOCATIONS, CLOUD_KMS_LOCATIONS } from "../../lib/config-locations";
 import { SETTINGS } from "../../lib/config-settings";
 import { PROJECT_DIR, projectFile, stackConfig, stackFile } from "./support/stack-files";
 
 const P = "stepca-cloudkms";
+const PASSWORD_KEY = `${P}:provisionerPassword`;
 
-/** Validates the dev stack's config with `overrides` (keys without namespace are the project's). */
-function devWith(overrides: Record<string, unknown>) {
+/**
+ * Validates the dev stack's config with `overrides` (keys without namespace are the project's). `secretKeys` are
+ * the keys the stack holds as secrets; by default the provisioner password, as `pulumi config set --secret` makes it.
+ */
+function devWith(overrides: Record<string, unknown>, secretKeys: string[] = [PASSWORD_KEY]) {
     const namespaced = Object.fromEntries(
         Object.entries(overrides).map(([k, v]) => [k.includes(":") ? k : `${P}:${k}`, v]),
     );
-    return validateConfig(P, stackConfig("dev", namespaced));
+    return validateConfig(P, stackConfig("dev", namespaced), secretKeys);
 }
 
-function problemsOf(overrides: Record<string, unknown>): readonly string[] {
+function problemsOf(overrides: Record<string, unknown>, secretKeys?: string[]): readonly string[] {
     try {
-        devWith(overrides);
+        devWith(overrides, secretKeys);
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
         return e.problems;
@@ -39,7 +45,7 @@ describe("Pulumi.yaml", () => {
         for (const [name, spec] of Object.entries(SETTINGS)) {
             const declared = project.config[name];
             assert.equal(declared.type, spec.type, name);
-            assert.equal(declared.default, "default" in spec ? spec.default : undefined, name);
+            assert.deepEqual(declared.default, "default" in spec ? spec.default : undefined, name);
             assert.ok((declared.description ?? "").length > 20, `${name} needs a description`);
             if (spec.type === "array") {
                 assert.deepEqual(declared.items, { type: "string" }, name);
@@ -133,9 +139,39 @@ describe("validateConfig", () => {
     });
 
     it("says whether a provisioner password is given, without copying it into the plain config", () => {
-        const config = devWith({ provisionerPassword: "hunter2-hunter2" });
+        const config = devWith({ provisionerPassword: "hunter2-hunter2" }, [PASSWORD_KEY]);
         assert.equal(config.provisionerPasswordGiven, true);
         assert.ok(!JSON.stringify(config).includes("hunter2"));
+    });
+
+    it("refuses a provisioner password set without --secret, without echoing it", () => {
+        const problems = problemsOf({ provisionerPassword: "hunter2-hunter2" }, []);
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /provisionerPassword is set in plain text \(without --secret\)/);
+        assert.match(problems[0], /pulumi config set --secret provisionerPassword …/);
+        assert.ok(!problems[0].includes("hunter2"));
+        // Another key being secret does not count for it.
+        assert.equal(problemsOf({ provisionerPassword: "hunter2-hunter2" }, ["gcp:project"]).length, 1);
+        // Unset (empty): nothing to refuse, a password is generated.
+        assert.equal(devWith({}, []).provisionerPasswordGiven, false);
+    });
+
+    it("accepts every documented kind of Cloud KMS location", () => {
+        for (const location of ["us-central1", "europe-west1", "asia-south2", "us", "europe", "asia", "nam4", "eur4", "asia1", "global"]) {
+            assert.equal(devWith({ location }).kms.location, location);
+        }
+        for (const location of ALL_CLOUD_KMS_LOCATIONS) {
+            assert.equal(devWith({ location }).kms.location, location);
+        }
+    });
+
+    it("keeps the location list in one place, lowercase and without duplicates", () => {
+        const all = Object.values(CLOUD_KMS_LOCATIONS).flat();
+        assert.equal(new Set(all).size, all.length);
+        assert.equal(ALL_CLOUD_KMS_LOCATIONS.size, all.length);
+        for (const location of all) {
+            assert.match(location, /^[a-z][a-z0-9-]*[a-z0-9]$/);
+        }
     });
 
     // Each bad input, the key it names, and words of its fix.
@@ -146,11 +182,15 @@ describe("validateConfig", () => {
         ["intermediate as long as the root", { rootValidityDays: 365, intermediateValidityDays: 365 }, /must be shorter than/],
         ["renewal window covering the whole lifetime", { intermediateValidityDays: 30, renewBeforeDays: 30 }, /renewBeforeDays \(30\) must be shorter .*every `pulumi up` would\s+re-mint/],
         ["empty dnsNames", { dnsNames: [] }, /dnsNames is empty.*pulumi config set --path 'dnsNames\[0\]'/],
-        ["missing dnsNames", { dnsNames: undefined }, /dnsNames is required/],
+        ["dnsNames left at its declared default (empty)", { dnsNames: undefined }, /dnsNames is empty.*pulumi config set --path 'dnsNames\[0\]'/],
         ["dnsNames given as a string", { dnsNames: "ca.example.com" }, /dnsNames must be a list/],
         ["a URL in dnsNames", { dnsNames: ["https://ca.example.com"] }, /"https:\/\/ca.example.com" is not a DNS name or IP address \(a bare host name/],
         ["duplicate dnsNames", { dnsNames: ["a.example.com", "a.example.com"] }, /more than once/],
         ["bad location", { location: "US Central" }, /location "US Central" is not a Cloud KMS location/],
+        ["a location that does not exist", { location: "mars" }, /location "mars" is not a Cloud KMS location\. Use a region \("us-central1"\), a multi-region .*"global".*kms\/docs\/locations.*pulumi config set location us-central1/],
+        ["a location with a typo", { location: "us-cental1" }, /location "us-cental1" is not a Cloud KMS location; did you mean "us-central1"\?.*pulumi config set location us-central1/],
+        ["a location in capitals", { location: "EUROPE-WEST1" }, /did you mean "europe-west1"\?/],
+        ["a made-up region group", { location: "nam99" }, /location "nam99" is not a Cloud KMS location/],
         ["a zone as location", { location: "us-central1-a" }, /looks like a zone.*"us-central1".*pulumi config set location us-central1/],
         ["duration without unit", { destroyScheduledDuration: "86400" }, /destroyScheduledDuration "86400" is not a duration in seconds.*"86400s"/],
         ["duration in days", { destroyScheduledDuration: "30d" }, /"30d" is not a duration/],
@@ -218,6 +258,35 @@ describe("validateConfig", () => {
     });
 });
 
+describe("secretConfigKeys", () => {
+    it("returns the keys the SDK was told are secret, as the language host tells it", () => {
+        const saved = pulumi.runtime.allConfig();
+        try {
+            pulumi.runtime.setAllConfig({ [PASSWORD_KEY]: "x".repeat(16), "gcp:project": "my-project" }, [PASSWORD_KEY]);
+            assert.deepEqual(secretConfigKeys(["gcp:project", PASSWORD_KEY]), [PASSWORD_KEY]);
+            pulumi.runtime.setAllConfig({ [PASSWORD_KEY]: "x".repeat(16) }, []);
+            assert.deepEqual(secretConfigKeys([PASSWORD_KEY]), []);
+        } finally {
+            pulumi.runtime.setAllConfig(saved, []);
+        }
+    });
+});
+
+describe("values the program derives from config", () => {
+    it("subjectOf: CN, and O only when an organization is set", () => {
+        assert.deepEqual(subjectOf({ commonName: "Root", organization: "Acme", validityDays: 1 }), {
+            commonName: "Root",
+            organization: "Acme",
+        });
+        assert.deepEqual(subjectOf({ commonName: "Root", organization: "", validityDays: 1 }), { commonName: "Root" });
+    });
+
+    it("listenAddress: loopback in local mode, every interface in the container", () => {
+        assert.equal(listenAddress("local", 9000), "127.0.0.1:9000");
+        assert.equal(listenAddress("gcp", 443), ":443");
+    });
+});
+
 describe("README", () => {
     const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
 
@@ -226,7 +295,8 @@ describe("README", () => {
             const row = readme.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
             assert.ok(row, `no row for ${name}`);
             if ("default" in spec && spec.default !== "") {
-                assert.ok(row.includes(`\`${spec.default}\``), `${name}'s default is not ${spec.default} in the README`);
+                const shown = typeof spec.default === "object" ? JSON.stringify(spec.default) : String(spec.default);
+                assert.ok(row.includes(`\`${shown}\``), `${name}'s default is not ${shown} in the README`);
             }
         }
     });

@@ -58,7 +58,7 @@ describe("LocalBundle provider", () => {
         const read = await localBundleProvider.read!(id, outs);
         assert.equal(read.props!.caJson, "tampered");
         assert.equal(read.props!.rootCertPem, "");
-        assert.deepEqual(await localBundleProvider.diff!(id, read.props!, inputs), { changes: true, replaces: [] });
+        assert.deepEqual(await localBundleProvider.diff!(id, read.props!, inputs), { changes: true, replaces: [], deleteBeforeReplace: true });
         await localBundleProvider.update!(id, read.props!, inputs);
         assert.equal(fs.readFileSync(inputs.paths.caJson, "utf8"), inputs.caJson);
         assert.equal(fs.readFileSync(inputs.paths.rootCert, "utf8"), inputs.rootCertPem);
@@ -72,9 +72,58 @@ describe("LocalBundle provider", () => {
 
     it("has no changes for the same inputs and is replaced when the paths move", async () => {
         const { outs } = await localBundleProvider.create(inputs);
-        assert.deepEqual(await localBundleProvider.diff!("id", outs!, inputs), { changes: false, replaces: [] });
+        assert.deepEqual(await localBundleProvider.diff!("id", outs!, inputs), { changes: false, replaces: [], deleteBeforeReplace: true });
         const moved = { ...inputs, paths: { ...inputs.paths, password: `${dir}/elsewhere/password` } };
-        assert.deepEqual(await localBundleProvider.diff!("id", outs!, moved), { changes: true, replaces: ["paths"] });
+        assert.deepEqual(await localBundleProvider.diff!("id", outs!, moved), { changes: true, replaces: ["paths"], deleteBeforeReplace: true });
+    });
+
+    it("a replacement for new paths, run delete-before-create as diff asks, keeps the files both bundles share", async () => {
+        const { id, outs } = await localBundleProvider.create(inputs);
+        const moved = { ...inputs, paths: { ...inputs.paths, password: `${dir}/elsewhere/password` } };
+        const diff = await localBundleProvider.diff!(id, outs!, moved);
+        assert.deepEqual(diff, { changes: true, replaces: ["paths"], deleteBeforeReplace: true });
+        // The engine's order for deleteBeforeReplace: delete the old bundle, then create the new one.
+        await localBundleProvider.delete!(id, outs!);
+        await localBundleProvider.create(moved);
+        for (const [file, content] of [
+            [moved.paths.caJson, inputs.caJson],
+            [moved.paths.defaultsJson, inputs.defaultsJson],
+            [moved.paths.rootCert, inputs.rootCertPem],
+            [moved.paths.intermediateCert, inputs.intermediateCertPem],
+            [moved.paths.password, inputs.password],
+        ]) {
+            assert.equal(fs.readFileSync(file, "utf8"), content, file);
+        }
+        assert.equal(fs.existsSync(inputs.paths.password), false, "the old password file is gone");
+    });
+
+    it("writes atomically: a failure leaves the old files as they were and no temporary file behind", async () => {
+        const { id, outs } = await localBundleProvider.create(inputs);
+        // The last file's directory cannot be created (a file is in the way): the write fails after the others
+        // were staged.
+        fs.writeFileSync(`${dir}/blocker`, "");
+        const changed = {
+            ...inputs,
+            paths: { ...inputs.paths, password: `${dir}/blocker/password` },
+            caJson: '{"ca":2}\n',
+            rootCertPem: "NEW ROOT PEM\n",
+        };
+        await assert.rejects(localBundleProvider.update!(id, outs!, changed), /ENOTDIR|EEXIST/);
+        assert.equal(fs.readFileSync(inputs.paths.caJson, "utf8"), inputs.caJson);
+        assert.equal(fs.readFileSync(inputs.paths.rootCert, "utf8"), inputs.rootCertPem);
+        const everything = fs.readdirSync(dir, { recursive: true }).map(String).sort();
+        assert.deepEqual(everything.filter((name) => name.endsWith(".tmp")), [], `left behind: ${everything}`);
+        assert.deepEqual(everything, [
+            "blocker",
+            "certs",
+            "certs/intermediate_ca.crt",
+            "certs/root_ca.crt",
+            "config",
+            "config/ca.json",
+            "config/defaults.json",
+            "secrets",
+            "secrets/password",
+        ]);
     });
 
     it("deletes what it wrote and leaves step-ca's database", async () => {
@@ -88,8 +137,8 @@ describe("LocalBundle provider", () => {
         const provider = await reloadSerialized(localBundleProvider);
         const { id, outs } = await provider.create(inputs);
         assert.equal(mode(inputs.paths.password), 0o600);
-        assert.deepEqual(await provider.diff!(id, outs!, inputs), { changes: false, replaces: [] });
-        assert.deepEqual(await provider.diff!(id, outs!, { ...inputs, caJson: "{}" }), { changes: true, replaces: [] });
+        assert.deepEqual(await provider.diff!(id, outs!, inputs), { changes: false, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await provider.diff!(id, outs!, { ...inputs, caJson: "{}" }), { changes: true, replaces: [], deleteBeforeReplace: true });
         await provider.delete!(id, outs!);
         assert.deepEqual(fs.readdirSync(dir), []);
     });

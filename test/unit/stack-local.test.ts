@@ -63,6 +63,14 @@ describe("local stack (Pulumi.local.yaml)", () => {
             assert.equal(key.inputs.protectionLevel, "SOFTWARE");
             assert.equal(key.inputs.destroyScheduledDuration, "86400s");
             assert.equal(key.request.protect, false);
+            // As in gcp mode: a teardown-policy change must not replace the keys (the emulator provider would).
+            assert.deepEqual(key.request.ignoreChanges, ["destroyScheduledDuration"]);
+        }
+        for (const role of ["root", "intermediate"]) {
+            assert.deepEqual(Object.keys(one(run, DYNAMIC("NameSuffix"), `-${role}-key`).inputs.keepers).sort(), [
+                "algorithm",
+                "protectionLevel",
+            ]);
         }
     });
 

@@ -1,25 +1,18 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 
 const REPO_ROOT = path.resolve(__dirname, "../../..");
 const INSTALL_SCRIPT = path.join(REPO_ROOT, "scripts/install-step.sh");
 
-/** What is missing on this machine for the interop test, or undefined when it can run. */
-export function missingPrerequisites(): string | undefined {
-    const missing: string[] = [];
-    const go = spawnSync("go", ["version"], { encoding: "utf8" });
-    if (go.error || go.status !== 0) {
-        missing.push(
-            "Go toolchain (`go` on PATH) — needed to build step-ca and the step CLI from " +
-                "github.com/smallstep/certificates/cmd/step-ca and github.com/smallstep/cli/cmd/step (scripts/install-step.sh)",
-        );
-    }
-    for (const tool of ["openssl", "bash", "flock"]) {
-        const r = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
-        if (r.status !== 0) missing.push(`\`${tool}\` on PATH`);
-    }
-    return missing.length ? missing.join("; ") : undefined;
-}
+/** What the interop test needs on this machine (checked by test/support/real-tools.ts), and why. */
+export const STEP_TOOLS_NEEDED = {
+    go:
+        "needed to build step-ca and the step CLI from github.com/smallstep/certificates/cmd/step-ca and " +
+        "github.com/smallstep/cli/cmd/step (scripts/install-step.sh)",
+    bash: "runs scripts/install-step.sh",
+    flock: "scripts/install-step.sh serializes builds with it",
+    openssl: "verifies the issued leaf's chain (`openssl verify`)",
+} as const;
 
 /**
  * Runs scripts/install-step.sh (cached under $HOME/.cache/stepca-cloudkms; cold build takes minutes) and returns

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { CaConfig, validateConfig } from "../../../lib/config";
+import { CaConfig, listenAddress, subjectOf, validateConfig } from "../../../lib/config";
 import { certificateFingerprint } from "../../../lib/fingerprint";
 import { DYNAMIC, MockedResource, StackRun, ofType, one, runStack } from "./mocked-stack";
 import { occursAnywhere, plainOccurrences } from "./secrets";
@@ -34,7 +34,7 @@ const T = {
  */
 export function describeGcpStack(stack: string, overrides: Record<string, unknown> = {}, secretKeys: string[] = []) {
     let run: StackRun;
-    const config: CaConfig = validateConfig(P, stackConfig(stack, overrides));
+    const config: CaConfig = validateConfig(P, stackConfig(stack, overrides), secretKeys);
     const rings = config.kms.separateKeyRings ? 2 : 1;
 
     before(async () => {
@@ -145,19 +145,24 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.equal(intermediateKey().inputs.keyRing, ringId(intermediateRing));
         });
 
-        it("name keys with a suffix kept by the settings fixed at creation, so a change yields a new name", () => {
+        it("name keys with a suffix kept by algorithm and protection level only, so only those yield a new key", () => {
             for (const role of ["root", "intermediate"]) {
                 const suffix = one(run, T.suffix, `-${role}-key`);
                 const key = one(run, T.cryptoKey, `-${role}`);
                 assert.equal(key.inputs.name, `${role}-${suffix.state.hex}`);
-                assert.deepEqual(Object.keys(suffix.inputs.keepers).sort(), [
-                    "algorithm",
-                    "destroyScheduledDuration",
-                    "protectionLevel",
-                ]);
+                assert.deepEqual(suffix.inputs.keepers, {
+                    algorithm: role === "root" ? config.kms.rootAlgorithm : config.kms.intermediateAlgorithm,
+                    protectionLevel: config.kms.protectionLevel,
+                });
             }
             const rings = one(run, T.suffix, "-key-rings");
             assert.deepEqual(Object.keys(rings.inputs.keepers).sort(), ["keyRingPrefix", "layout", "location"]);
+        });
+
+        it("ignore later changes to destroyScheduledDuration instead of replacing the keys (and the root)", () => {
+            for (const key of [rootKey(), intermediateKey()]) {
+                assert.deepEqual(key.request.ignoreChanges, ["destroyScheduledDuration"], key.name);
+            }
         });
 
         it("destroy the intermediate key's versions on delete", () => {
@@ -190,20 +195,35 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
         });
 
         it("gets nothing on the root key, on any key ring, or on the project", () => {
-            const rootIds = [keyId(rootKey()), ...ofType(run, T.keyRing).map(ringId)];
-            const iam = run.resources.filter((r) => /iam/i.test(r.type) || r.type === T.saAccount);
+            // Every IAM-like resource (IAM members/bindings/policies at any level, the account and its key), searched
+            // through all of its inputs as sent to the engine, nested values and secrets included.
+            const iam = run.resources.filter((r) => /iam/i.test(r.type) || r.type.startsWith("gcp:serviceaccount/"));
+            const allowedKey = keyId(intermediateKey());
             // Guard against a vacuous pass: the grants exist and name the intermediate key.
-            assert.ok(iam.some((r) => JSON.stringify(r.inputs).includes(keyId(intermediateKey()))));
+            assert.ok(iam.some((r) => occursAnywhere(r.request.rawInputs, allowedKey)));
+            // Every other KMS resource, by full ID and by short name. A shared ring's ID is part of the intermediate
+            // key's, so references to that key are taken out before searching.
+            const forbidden: [string, string][] = [
+                ["the root key's ID", keyId(rootKey())],
+                ["the root key's name", rootKey().inputs.name],
+                ...ofType(run, T.keyRing).flatMap((ring): [string, string][] => [
+                    [`key ring ${ring.name}'s ID`, ringId(ring)],
+                    [`key ring ${ring.name}'s name`, ring.inputs.name],
+                ]),
+            ];
+            assert.ok(forbidden.some(([, id]) => id === ringId(rootRing())), "the root ring is searched for");
+            // The search finds a root reference where there is one (the root certificate is minted with the root key).
+            assert.ok(occursAnywhere(one(run, T.root).request.rawInputs, keyId(rootKey())));
             for (const r of iam) {
-                for (const forbidden of rootIds) {
-                    assert.ok(
-                        !Object.values(r.inputs).some((v) => typeof v === "string" && v === forbidden),
-                        `${r.type} ${r.name} targets ${forbidden}`,
-                    );
+                const rest = JSON.parse(JSON.stringify(r.request.rawInputs).split(allowedKey).join("<intermediate key>"));
+                for (const [what, needle] of forbidden) {
+                    assert.ok(!occursAnywhere(rest, needle), `${r.type} ${r.name} references ${what} (${needle})`);
                 }
             }
-            const allowed = new Set([T.iamMember, T.saAccount, T.account]);
+            const allowed = new Set([T.iamMember, T.saAccount, T.saKey, T.account]);
             assert.deepEqual(iam.filter((r) => !allowed.has(r.type)).map((r) => r.type), []);
+            // And the grants that exist are on the intermediate key itself, not on a ring or the project.
+            assert.deepEqual(ofType(run, T.iamMember).map((g) => g.inputs.cryptoKeyId), [allowedKey, allowedKey]);
         });
 
         it("has a JSON key, handed to the container as a secret", () => {
@@ -243,7 +263,8 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
         it("names the intermediate key version and the container's paths", () => {
             const stepCaConfig = one(run, T.config);
             assert.equal(stepCaConfig.inputs.intermediateKeyVersion, `${keyId(intermediateKey())}/cryptoKeyVersions/1`);
-            assert.equal(stepCaConfig.inputs.address, `:${config.port}`);
+            assert.equal(stepCaConfig.inputs.address, listenAddress("gcp", config.port));
+            assert.equal(JSON.parse(stepCaConfig.state.caJson).address, `:${config.port}`, "all interfaces in the container");
             assert.deepEqual(stepCaConfig.inputs.dnsNames, config.dnsNames);
             assert.equal(stepCaConfig.inputs.provisionerName, config.provisionerName);
             const caJson = JSON.parse(stepCaConfig.state.caJson);
@@ -354,8 +375,4 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
     });
 
     return { run: () => run, config };
-}
-
-function subjectOf(s: { commonName: string; organization: string }) {
-    return s.organization ? { commonName: s.commonName, organization: s.organization } : { commonName: s.commonName };
 }

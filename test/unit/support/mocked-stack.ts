@@ -1,6 +1,7 @@
 import { createHash, webcrypto } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { loadX509 } from "../../../lib/x509";
+import { type MonitorTap, type RegistrationRequest, tapMockMonitor } from "./mock-monitor";
 import { SECRET_SIG, SECRET_SIG_KEY } from "./secrets";
 import { stackConfig } from "./stack-files";
 
@@ -19,16 +20,7 @@ export interface MockedResource {
     readonly request: RegistrationRequest;
 }
 
-/** What the SDK sent in RegisterResource. */
-export interface RegistrationRequest {
-    readonly protect: boolean;
-    readonly deleteBeforeReplace: boolean;
-    /** URNs of explicit and implicit dependencies. */
-    readonly dependencies: readonly string[];
-    readonly additionalSecretOutputs: readonly string[];
-    /** Inputs serialized for the engine: secrets still wrapped in the secret signature. */
-    readonly rawInputs: Record<string, unknown>;
-}
+export type { RegistrationRequest } from "./mock-monitor";
 
 /** A program run under mocks. */
 export interface StackRun {
@@ -73,8 +65,8 @@ export async function runStack(
     };
     await pulumi.runtime.setMocks(mocks, "stepca-cloudkms", stack, false);
     registrations.length = 0;
-    requests.clear();
-    recordRequests();
+    tap = tapMockMonitor();
+    const { requests } = tap;
     delete require.cache[require.resolve(PROGRAM)];
     const program = require(PROGRAM) as Record<string, unknown>;
 
@@ -93,12 +85,9 @@ export async function runStack(
     // Everything registered by now; wait for the registrations still in flight.
     await pulumi.runtime.disconnect();
 
-    const monitor = pulumi.runtime.getMonitor() as unknown as {
-        resources: Map<string, { urn: string; state: Record<string, unknown> }>;
-    };
     const registered = new Map(registrations.map((r) => [r.key, r]));
     const resources: MockedResource[] = [];
-    for (const { urn } of monitor.resources.values()) {
+    for (const urn of tap.registeredUrns()) {
         const [, typePath, name] = /^urn:pulumi:[^:]+::[^:]+::(.+)::([^:]+)$/.exec(urn)!;
         const types = typePath.split("$");
         const type = types[types.length - 1];
@@ -112,27 +101,12 @@ export async function runStack(
 
 const PROGRAM = "../../../index";
 const registrations: { key: string; inputs: Record<string, any>; state: Record<string, any> }[] = [];
-const requests = new Map<string, RegistrationRequest>();
+/** The tap on the current run's mock monitor (test/unit/support/mock-monitor.ts). */
+let tap: MonitorTap | undefined;
 
-/** Taps the mock monitor's RegisterResource to keep the options the mocks API does not pass on. */
-function recordRequests(): void {
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): unknown };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => {
-        requests.set(`${req.getType()}::${req.getName()}`, {
-            protect: req.getProtect() === true,
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            dependencies: req.getDependenciesList(),
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-            rawInputs: req.getObject()?.toJavaScript() ?? {},
-        });
-        return register(req, cb);
-    };
-}
-
-/** Whether the engine would hear of this many resources: none, when the program stops at config validation. */
+/** How many resources the last run registered: none, when the program stops at config validation. */
 export function registeredCount(): number {
-    return requests.size;
+    return tap?.requests.size ?? 0;
 }
 
 /** The value with Pulumi's secret wrappers removed (the mocks API hands over some nested secrets wrapped). */

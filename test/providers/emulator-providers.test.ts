@@ -5,7 +5,7 @@ import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-cryp
 import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
 import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
 import { createKmsClient } from "../../lib/kms-client";
-import { reloadSerialized } from "./support/serialized";
+import { reloadSerialized } from "../unit/support/serialized";
 
 // Local mode's key providers against an in-process KMS emulator, through the real Cloud KMS client.
 describe("emulator key ring and crypto key providers", () => {

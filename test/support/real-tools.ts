@@ -1,0 +1,64 @@
+/**
+ * The one prerequisite check of the tests that run real third-party software (test/interop: step-ca and the step
+ * CLI; test/engine: the Pulumi engine), both built from Go modules by scripts/install-*.sh.
+ *
+ * Where a tool is missing such a test skips loudly (CONTRIBUTING: never pass). With STEPCA_REQUIRE_REAL_TESTS=1 —
+ * set by .ci/run, because CI has these tools and must run those tests — the same message fails the test instead.
+ */
+import { spawnSync } from "node:child_process";
+import type { TestContext } from "node:test";
+
+/** Set to 1 (as .ci/run does) to turn a missing-prerequisite skip into a failure. */
+export const REQUIRE_REAL_TESTS_ENV = "STEPCA_REQUIRE_REAL_TESTS";
+
+/** A tool a real test needs, and what for (the reason goes into the skip or failure message). */
+export type RealTool = "go" | "openssl" | "bash" | "flock";
+
+const PROBES: Record<RealTool, { label: string; works: () => boolean }> = {
+    go: { label: "Go toolchain (`go` on PATH)", works: () => exitsZero("go", ["version"]) },
+    openssl: { label: "`openssl` on PATH", works: () => exitsZero("openssl", ["version"]) },
+    bash: { label: "`bash` on PATH", works: () => exitsZero("bash", ["-c", "true"]) },
+    // util-linux flock has no --version on every build; `command -v` is enough to know it can be run.
+    flock: { label: "`flock` on PATH", works: () => exitsZero("sh", ["-c", "command -v flock"]) },
+};
+
+function exitsZero(file: string, args: string[]): boolean {
+    const r = spawnSync(file, args, { stdio: "ignore" });
+    return !r.error && r.status === 0;
+}
+
+/** What is missing, each with why it is needed; empty when everything is there. */
+export function missingRealTools(needs: Partial<Record<RealTool, string>>): string[] {
+    return (Object.entries(needs) as [RealTool, string][])
+        .filter(([tool]) => !PROBES[tool].works())
+        .map(([tool, why]) => `${PROBES[tool].label} — ${why}`);
+}
+
+/** Whether STEPCA_REQUIRE_REAL_TESTS asks for the real tests to run (any value but "", "0" or "false"). */
+export function realTestsRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+    const value = (env[REQUIRE_REAL_TESTS_ENV] ?? "").trim().toLowerCase();
+    return value !== "" && value !== "0" && value !== "false";
+}
+
+/**
+ * Checks the tools `needs` names. All there → returns true and the test goes on. Something missing → skips the
+ * test loudly (banner on stderr + `t.skip`) and returns false, or, when STEPCA_REQUIRE_REAL_TESTS is set, throws
+ * with the same message so the test fails.
+ *
+ *     if (!realToolsPresent(t, "the engine test", { go: "builds the Pulumi CLI" })) return;
+ */
+export function realToolsPresent(t: TestContext, testName: string, needs: Partial<Record<RealTool, string>>): boolean {
+    const missing = missingRealTools(needs);
+    if (missing.length === 0) return true;
+    const message = `${testName} cannot run: missing ${missing.join("; ")}`;
+    const banner = "!".repeat(100);
+    if (realTestsRequired()) {
+        const failure = `${message}. ${REQUIRE_REAL_TESTS_ENV}=1 (set by .ci/run) requires this test to run, so it fails instead of skipping.`;
+        console.error(`\n${banner}\nFAILING: ${failure}\n${banner}\n`);
+        throw new Error(failure);
+    }
+    const skip = `${message}. Install it and rerun (${REQUIRE_REAL_TESTS_ENV}=1 turns this skip into a failure, as in CI).`;
+    console.warn(`\n${banner}\nSKIPPING: ${skip}\n${banner}\n`);
+    t.skip(skip);
+    return false;
+}
