@@ -172,13 +172,8 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
         async create(news: I) {
             const inputs = inputsOf(news);
             const minted = await withKmsClient(inputs.kmsEndpoint, (client) => kind.mint(client, inputs));
-            const { certPem, fingerprint, notBefore, notAfter, serialNumber, keyAlgorithm } = minted;
-            const outs = {
-                ...inputs,
-                ...{ certPem, fingerprint, notBefore, notAfter, serialNumber, keyAlgorithm },
-                ...KEY_VERSION_IN_SYNC,
-            };
-            return { id: fingerprint, outs };
+            const outs = { ...inputs, ...certificateOutputs({ ...minted, ...KEY_VERSION_IN_SYNC }) };
+            return { id: minted.fingerprint, outs };
         },
 
         async update(_id: string, olds: State, news: I) {

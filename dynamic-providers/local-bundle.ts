@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { changedKeys } from "./provider-inputs";
 
 /** Where each file of the bundle goes (absolute paths; ca.json refers to them). */
 export interface LocalBundlePaths {
@@ -68,7 +69,7 @@ export const localBundleProvider: pulumi.dynamic.ResourceProvider<BundleState, B
     },
 
     async diff(_id, olds, news) {
-        const replaces = JSON.stringify(olds.paths) !== JSON.stringify(news.paths) ? ["paths"] : [];
+        const replaces = changedKeys(olds, news, ["paths"]);
         const changes = replaces.length > 0 || FILES.some((f) => olds[f.content] !== news[f.content]);
         return { changes, replaces, deleteBeforeReplace: true };
     },

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { changedKeys } from "./provider-inputs";
 
 /** Inputs of {@link NameSuffix}. */
 export interface NameSuffixArgs {
@@ -40,18 +41,8 @@ export const nameSuffixProvider: pulumi.dynamic.ResourceProvider<SuffixInputs, S
     },
 
     async diff(_id, olds, news) {
-        const replaces: string[] = [];
-        if (olds.byteLength !== news.byteLength) {
-            replaces.push("byteLength");
-        }
-        if (JSON.stringify(sorted(olds.keepers)) !== JSON.stringify(sorted(news.keepers))) {
-            replaces.push("keepers");
-        }
+        const replaces = changedKeys(olds, news, ["byteLength", "keepers"]);
         return { changes: replaces.length > 0, replaces };
-
-        function sorted(keepers: Record<string, string> | undefined): [string, string][] {
-            return Object.entries(keepers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        }
     },
 };
 

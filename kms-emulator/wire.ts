@@ -7,7 +7,7 @@ export interface ProtoTime {
 }
 
 /** Milliseconds (epoch or span) → Timestamp/Duration message. */
-export function toProtoTime(ms: number): ProtoTime {
+function toProtoTime(ms: number): ProtoTime {
     const seconds = Math.floor(ms / 1000);
     return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }

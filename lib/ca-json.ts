@@ -146,7 +146,7 @@ export function defaultCaUrl(dnsName: string, address: string): string {
 }
 
 /** The container defaults with the given overrides. */
-export function resolvePaths(overrides: Partial<StepCaPaths> = {}): StepCaPaths {
+function resolvePaths(overrides: Partial<StepCaPaths> = {}): StepCaPaths {
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
     return { ...STEP_CA_CONTAINER_PATHS, ...defined };
 }

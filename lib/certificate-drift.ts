@@ -1,7 +1,7 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { certifiesPublicKey } from "./certificate-facts";
 import { KmsCallError } from "./kms-errors";
-import { type KmsCallOptions, type KmsClient, getKeyVersion, getPublicKey } from "./kms-signer";
+import { type KmsClient, getKeyVersion, getPublicKey } from "./kms-signer";
 
 /** What a refresh learns about the KMS key version a certificate was minted for. */
 export interface KeyVersionDrift {
@@ -22,11 +22,10 @@ export async function inspectKeyVersion(
     keyVersion: string,
     certPem: string,
     previous: KeyVersionDrift,
-    options: KmsCallOptions = {},
 ): Promise<KeyVersionDrift> {
     let state: string;
     try {
-        state = (await getKeyVersion(client, keyVersion, options)).state;
+        state = (await getKeyVersion(client, keyVersion)).state;
     } catch (error) {
         if (error instanceof KmsCallError && error.code === GrpcStatus.NOT_FOUND) {
             return { keyVersionState: "NOT_FOUND", publicKeyMatchesKeyVersion: previous.publicKeyMatchesKeyVersion };
@@ -36,6 +35,6 @@ export async function inspectKeyVersion(
     if (state !== "ENABLED") {
         return { keyVersionState: state, publicKeyMatchesKeyVersion: previous.publicKeyMatchesKeyVersion };
     }
-    const { pem } = await getPublicKey(client, keyVersion, options);
+    const { pem } = await getPublicKey(client, keyVersion);
     return { keyVersionState: state, publicKeyMatchesKeyVersion: certifiesPublicKey(certPem, pem) };
 }

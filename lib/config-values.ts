@@ -37,7 +37,7 @@ export function parseHostPort(text: string): { host: string; port: number } | un
 }
 
 /** Whether `name` is a DNS host name (letters, digits and inner hyphens per label; 253 characters at most). */
-export function isDnsName(name: string): boolean {
+function isDnsName(name: string): boolean {
     return (
         name.length <= 253 &&
         name.split(".").every((label) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(label))
@@ -83,7 +83,7 @@ export function closestMatch(value: string, candidates: Iterable<string>, maxDis
 }
 
 /** Levenshtein distance (insertions, deletions, substitutions). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
     let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
     for (let i = 1; i <= a.length; i++) {
         const current = [i];

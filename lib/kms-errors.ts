@@ -76,7 +76,7 @@ function keepErrorFields(error: Error, name: string, message: string): void {
 }
 
 /** The gRPC status code of an error thrown by `@google-cloud/kms`, if it has one. */
-export function grpcCode(error: unknown): number | undefined {
+function grpcCode(error: unknown): number | undefined {
     const code = (error as { code?: unknown } | null)?.code;
     return typeof code === "number" ? code : undefined;
 }
