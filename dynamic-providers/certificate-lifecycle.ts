@@ -53,6 +53,11 @@ export interface CertificateKind<I extends CertificateInputs> {
     readonly mint: (client: KmsClient, request: I) => Promise<MintedCertificate>;
     /** Whether the certificate in state is due to be re-minted; omitted = never on a timer. */
     readonly renewalDue?: (olds: I & CertificateOutputs, news: I) => boolean;
+    /**
+     * The key is used only when minting, so it may be DISABLED in between (an offline root): a refresh that finds it
+     * DISABLED records that, but it is no drift to act on. Any other state that is not ENABLED still is.
+     */
+    readonly offlineKey?: boolean;
 }
 
 /**
@@ -81,14 +86,15 @@ function certificateOutputs(state: CertificateOutputs): CertificateOutputs {
  * Diff of a certificate. Replaced only when the certificate itself must change: an input it was minted from
  * changed, `renewalDue`, or refresh found that the key version's public key is no longer the one the certificate
  * certifies (the key material really changed). Updated in place when only `updateOn` inputs changed, or when the
- * last refresh saw the key version in a state other than ENABLED: that flag may be stale (it changes only on
- * refresh), and re-minting on the same key would change the certificate (a root's fingerprint!) for nothing, so
- * the update re-reads the key version instead ({@link recheckKeyVersion}). Makes no KMS call.
+ * last refresh saw the key version in a state other than ENABLED (DISABLED is fine for an `offlineKey`): that flag
+ * may be stale (it changes only on refresh), and re-minting on the same key would change the certificate (a root's
+ * fingerprint!) for nothing, so the update re-reads the key version instead ({@link recheckKeyVersion}). Makes no
+ * KMS call.
  */
 function certificateDiff(
     olds: CertificateOutputs,
     news: object,
-    rules: { replaceOn: readonly string[]; updateOn: readonly string[]; renewalDue: boolean },
+    rules: { replaceOn: readonly string[]; updateOn: readonly string[]; renewalDue: boolean; offlineKey: boolean },
 ): pulumi.dynamic.DiffResult {
     const replaces = changedKeys(olds, news, rules.replaceOn);
     if (olds.publicKeyMatchesKeyVersion === false) {
@@ -98,12 +104,16 @@ function certificateDiff(
         replaces.push("notAfter");
     }
     const updates = changedKeys(olds, news, rules.updateOn);
-    const staleKeyVersionState = olds.keyVersionState !== "ENABLED";
     return {
-        changes: replaces.length + updates.length > 0 || staleKeyVersionState,
+        changes: replaces.length + updates.length > 0 || needsRecheck(olds, rules.offlineKey),
         replaces,
         deleteBeforeReplace: false,
     };
+}
+
+/** Whether the last refresh saw the key version in a state `update` must re-check before keeping the certificate. */
+function needsRecheck(state: KeyVersionDrift, offlineKey: boolean): boolean {
+    return state.keyVersionState !== "ENABLED" && !(offlineKey && state.keyVersionState === "DISABLED");
 }
 
 /**
@@ -144,7 +154,7 @@ async function recheckKeyVersion(client: KmsClient, keyVersion: string, certPem:
 /**
  * A certificate provider: `check` validates the request, `diff` follows {@link certificateDiff}, `create` mints
  * with one KMS client, `update` keeps the certificate and takes the new inputs (re-reading the key version only
- * when refresh last saw it not ENABLED; no KMS call otherwise), `read` (refresh) re-inspects the key version, and
+ * when refresh last saw it in a state to act on; no KMS call otherwise), `read` (refresh) re-inspects the key version, and
  * `delete` only forgets the certificate (the key it certifies belongs to the crypto-key resource).
  *
  * Serialized into Pulumi state with everything it captures: no module-level clients, no `@pulumi/pulumi` value.
@@ -153,6 +163,7 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
     type State = I & CertificateOutputs;
     const replaceOn = kind.requestKeys.filter((key) => !kind.updatableKeys.includes(key));
     const updateOn = [...kind.updatableKeys, "kmsEndpoint"];
+    const offlineKey = kind.offlineKey ?? false;
     /** The known inputs (no `__provider`, no outputs); `kmsEndpoint` only when set. */
     const inputsOf = (props: I): I => {
         const request = pickKeys(props, kind.requestKeys);
@@ -166,7 +177,7 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
 
         async diff(_id: string, olds: State, news: I) {
             const renewalDue = kind.renewalDue ? kind.renewalDue(olds, news) : false;
-            return certificateDiff(olds, news, { replaceOn, updateOn, renewalDue });
+            return certificateDiff(olds, news, { replaceOn, updateOn, renewalDue, offlineKey });
         },
 
         async create(news: I) {
@@ -178,7 +189,7 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
 
         async update(_id: string, olds: State, news: I) {
             const inputs = inputsOf(news);
-            if (olds.keyVersionState === "ENABLED") {
+            if (!needsRecheck(olds, offlineKey)) {
                 return { outs: { ...certificateOutputs(olds), ...inputs } };
             }
             // `keyVersion` is a replace-on input: olds and news name the same key version.

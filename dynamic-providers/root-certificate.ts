@@ -28,13 +28,15 @@ export type RootCertificateState = RootCertificateInputs & CertificateOutputs;
  * Mints the self-signed root with the root key in KMS (1 GetPublicKey + 1 AsymmetricSign). Replaced only when the
  * key version, subject or validity changes, or a refresh found that the key version's public key changed: a root is
  * never renewed on a timer, nor re-minted because its key version was found disabled, because a new root changes the
- * fingerprint every client trusts.
+ * fingerprint every client trusts. Its key version may stay DISABLED between mints (an offline root).
  */
 export const rootCertificateProvider: pulumi.dynamic.ResourceProvider = certificateProvider<RootCertificateInputs>({
     requestKeys: ["keyVersion", "subject", "validityDays"],
     updatableKeys: [],
     requestProblems: rootRequestProblems,
     mint: mintRootCertificate,
+    // The root key signs only when `pulumi up` mints; operators may keep its version DISABLED in between.
+    offlineKey: true,
 });
 
 /**

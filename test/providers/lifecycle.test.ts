@@ -227,6 +227,32 @@ describe("certificate lifecycle against the KMS emulator", () => {
         assert.deepEqual(outs, intermediateState);
     });
 
+    it("an offline root: a DISABLED root key version is recorded by refresh but changes nothing, with no KMS call", async () => {
+        await disableKeyVersion(kms, rootInputs.keyVersion);
+        const refreshed = await root.read(rootId, rootState);
+        assert.equal(refreshed.props?.keyVersionState, "DISABLED");
+        assert.equal(refreshed.props?.certPem, rootState.certPem);
+        const moved = { ...rootInputs, kmsEndpoint: `localhost:${kms.emulator.port}` };
+        const { result, calls } = await countCalls(kms.emulator, async () => ({
+            unchanged: await root.diff(rootId, refreshed.props, rootInputs),
+            updated: await root.update(rootId, refreshed.props, moved),
+        }));
+        assert.deepEqual(calls, {});
+        assert.deepEqual(result.unchanged, { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.equal(result.updated.outs.certPem, rootState.certPem);
+        assert.equal(result.updated.outs.keyVersionState, "DISABLED");
+        const needsRoot = { ...intermediateInputs, subject: { commonName: "Needs the root" } };
+        await assert.rejects(intermediate.create(needsRoot), (error: Error) => {
+            assert.ok(error.message.includes(rootInputs.keyVersion), error.message);
+            assert.match(error.message, /DISABLED/);
+            return true;
+        }, "minting under a disabled root fails naming the root key version");
+        await kms.admin.updateCryptoKeyVersion({
+            cryptoKeyVersion: { name: rootInputs.keyVersion, state: "ENABLED" },
+            updateMask: { paths: ["state"] },
+        });
+    });
+
     it("refresh reports a destroyed key version; the update names the state and how to restore it", async () => {
         await destroyKeyVersion(kms, rootInputs.keyVersion);
         const refreshed = await root.read(rootId, rootState);
@@ -321,7 +347,8 @@ describe("refresh after the key version's material changed under the same name",
         await first.close();
         const second = await freshKms(first.emulator.port);
         try {
-            const stale = { ...created.outs, keyVersionState: "DISABLED" };
+            // A root may stay DISABLED (offline); DESTROY_SCHEDULED is a state the update must re-check.
+            const stale = { ...created.outs, keyVersionState: "DESTROY_SCHEDULED" };
             await assert.rejects(root.update(created.id, stale, inputs), (error: Error) => {
                 assert.match(error.message, /is ENABLED, but its public key is not the one the certificate certifies/);
                 assert.match(error.message, /Run `pulumi refresh`; the next `pulumi up` then replaces the certificate/);
