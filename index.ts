@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StepCa } from "./components/step-ca";
-import { secretConfigKeys, validateConfig } from "./lib/config";
+import { secretConfigKeys, validateConfig } from "./lib/config/config";
 
 // Invalid settings stop the program here, before any resource is registered: `pulumi preview` fails with one
 // message listing every problem (a provisioner password set without --secret among them).

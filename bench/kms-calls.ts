@@ -2,13 +2,13 @@
  * KMS calls per operation of each dynamic resource, counted at the KMS emulator, with the provider methods called
  * the way the Pulumi engine calls them (create, diff, update, read, delete).
  */
-import { intermediateCertificateProvider } from "../dynamic-providers/intermediate-certificate";
-import { rootCertificateProvider } from "../dynamic-providers/root-certificate";
+import { intermediateCertificateProvider } from "../dynamic-providers/certificates/intermediate-certificate";
+import { rootCertificateProvider } from "../dynamic-providers/certificates/root-certificate";
 import { stepCaConfigProvider } from "../dynamic-providers/step-ca-config";
-import { type KmsEmulator, startKmsEmulator } from "../kms-emulator";
-import { DAY_MS } from "../lib/certificate-validity";
-import type { KmsSigningAlgorithmName } from "../lib/kms-algorithms";
-import { createKmsClient } from "../lib/kms-client";
+import { type KmsEmulator, startKmsEmulator } from "../kms-emulator/index";
+import { DAY_MS } from "../lib/pki/certificate-validity";
+import type { KmsSigningAlgorithmName } from "../lib/kms/algorithms";
+import { createKmsClient } from "../lib/kms/client";
 import type { BenchSection } from "./table";
 
 const LOCATION = "projects/stepca-bench/locations/us-east1";

@@ -1,17 +1,17 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { stepCaPaths } from "../lib/ca-json";
-import { type CaConfig, listenAddress, subjectOf } from "../lib/config";
-import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca-layout";
-import { IntermediateCertificate } from "../dynamic-providers/intermediate-certificate";
-import { RootCertificate } from "../dynamic-providers/root-certificate";
+import { stepCaPaths } from "../lib/step-ca/ca-json";
+import { type CaConfig, listenAddress, subjectOf } from "../lib/config/config";
+import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca/layout";
+import { IntermediateCertificate } from "../dynamic-providers/certificates/intermediate-certificate";
+import { RootCertificate } from "../dynamic-providers/certificates/root-certificate";
 import { StepCaConfig } from "../dynamic-providers/step-ca-config";
-import { CaKeys } from "./ca-keys";
-import { CaServiceAccount } from "./ca-service-account";
-import { LocalCaKeys } from "./local-ca-keys";
-import { ProjectServices } from "./project-services";
-import { StepCaBundle } from "./step-ca-bundle";
-import { StepCaContainer } from "./step-ca-container";
+import { CaKeys } from "./gcp/ca-keys";
+import { CaServiceAccount } from "./gcp/ca-service-account";
+import { LocalCaKeys } from "./local/local-ca-keys";
+import { ProjectServices } from "./gcp/project-services";
+import { StepCaBundle } from "./local/step-ca-bundle";
+import { StepCaContainer } from "./docker/step-ca-container";
 
 /** Inputs of {@link StepCa}. */
 export interface StepCaArgs {

@@ -7,9 +7,9 @@ import {
     renderCaJson,
     renderDefaultsJson,
     stepCaSettingsProblems,
-} from "../lib/ca-json";
-import { certificateFingerprint } from "../lib/fingerprint";
-import { type JwkProvisioner, createJwkProvisioner, generateProvisionerPassword } from "../lib/jwk-provisioner";
+} from "../lib/step-ca/ca-json";
+import { certificateFingerprint } from "../lib/pki/fingerprint";
+import { type JwkProvisioner, createJwkProvisioner, generateProvisionerPassword } from "../lib/step-ca/jwk-provisioner";
 import { changedKeys, containsUnknown, unknownKeys } from "./provider-inputs";
 
 export interface StepCaConfigArgs {

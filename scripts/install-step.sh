@@ -7,7 +7,7 @@
 # stdout: the bin directory (only that line). Everything else goes to stderr.
 # Usage:  BIN=$(bash scripts/install-step.sh) && "$BIN/step-ca" version
 #
-# STEP_CA_VERSION must equal the smallstep/step-ca image tag the program pins (lib/config-settings.ts `image`;
+# STEP_CA_VERSION must equal the smallstep/step-ca image tag the program pins (lib/config/settings.ts `image`;
 # test/interop/step-ca.test.ts checks it). STEP_CLI_VERSION: the step CLI release of the same version.
 set -euo pipefail
 

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
-import { createKmsClient } from "../../lib/kms-client";
+import { createKmsClient } from "../../lib/kms/client";
 import { createKeyRing, createKmsClientViaProxy, createSigningKey } from "./support";
 
 const repoRoot = path.resolve(__dirname, "../..");

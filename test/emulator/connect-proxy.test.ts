@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { test } from "node:test";
-import { CLOUD_KMS_HOST, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator";
-import { createKmsClient } from "../../lib/kms-client";
+import { CLOUD_KMS_HOST, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator/index";
+import { createKmsClient } from "../../lib/kms/client";
 import { LOCATION, createKmsClientViaProxy } from "./support";
 
 const KMS_AUTHORITY = `${CLOUD_KMS_HOST}:443`;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { PERMISSIONS } from "../../kms-emulator";
+import { PERMISSIONS } from "../../kms-emulator/index";
 import { LOCATION, crc, createKeyRing, createSigningKey, int64, rpcError, startWithClient } from "./support";
 
 const digest = () => ({ sha256: crypto.createHash("sha256").update(crypto.randomBytes(8)).digest() });

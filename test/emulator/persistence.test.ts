@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { startKmsEmulator } from "../../kms-emulator";
+import { startKmsEmulator } from "../../kms-emulator/index";
 import { createKeyRing, createSigningKey, rpcError, startWithClient } from "./support";
 
 // One scratch root for the file, removed after every emulator in it has stopped (and saved).

@@ -3,7 +3,7 @@ import * as crypto from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { SIGN_ALGORITHMS } from "../../kms-emulator";
+import { SIGN_ALGORITHMS } from "../../kms-emulator/index";
 import { crc, createKeyRing, createSigningKey, int64, opensslVerify, rpcError, startWithClient, type VersionState } from "./support";
 
 /** What each algorithm must produce, stated independently of the emulator's own tables. */

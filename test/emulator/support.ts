@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { crc32c } from "@aws-crypto/crc32c";
 import * as grpc from "@grpc/grpc-js";
 import { KeyManagementServiceClient, type protos } from "@google-cloud/kms";
-import { createKmsClient } from "../../lib/kms-client";
-import { type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator";
+import { createKmsClient } from "../../lib/kms/client";
+import { type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator/index";
 
 export const LOCATION = "projects/test-project/locations/us-east1";
 

@@ -4,8 +4,8 @@ import * as tls from "node:tls";
 import { test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { KeyManagementServiceClient } from "@google-cloud/kms";
-import { createTlsIdentity, startKmsEmulator } from "../../kms-emulator";
-import { createKmsClient } from "../../lib/kms-client";
+import { createTlsIdentity, startKmsEmulator } from "../../kms-emulator/index";
+import { createKmsClient } from "../../lib/kms/client";
 import { LOCATION } from "./support";
 
 test("TLS next to plaintext: a verified handshake negotiates ALPN h2, and both ports serve the same keys", async (t) => {

@@ -32,8 +32,8 @@ import {
     PulumiCommand,
     type Stack,
 } from "@pulumi/pulumi/automation";
-import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
-import { createKmsClient } from "../../lib/kms-client";
+import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator/index";
+import { createKmsClient } from "../../lib/kms/client";
 import { realToolsPresent } from "../support/real-tools";
 
 const REPO = path.resolve(__dirname, "../..");

@@ -15,17 +15,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { test } from "node:test";
-import { intermediateCertificateProvider } from "../../dynamic-providers/intermediate-certificate";
-import { rootCertificateProvider } from "../../dynamic-providers/root-certificate";
+import { intermediateCertificateProvider } from "../../dynamic-providers/certificates/intermediate-certificate";
+import { rootCertificateProvider } from "../../dynamic-providers/certificates/root-certificate";
 import { stepCaConfigProvider } from "../../dynamic-providers/step-ca-config";
-import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-crypto-key";
-import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
-import { CLOUD_KMS_HOST, createServiceAccountJson, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator";
-import { stepCaPaths } from "../../lib/ca-json";
-import { listenAddress, subjectOf, validateConfig } from "../../lib/config";
-import { SETTINGS } from "../../lib/config-settings";
-import { createKmsClient } from "../../lib/kms-client";
-import { stepCaLayout } from "../../lib/step-ca-layout";
+import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator/emulator-crypto-key";
+import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator/emulator-key-ring";
+import { CLOUD_KMS_HOST, createServiceAccountJson, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator/index";
+import { stepCaPaths } from "../../lib/step-ca/ca-json";
+import { listenAddress, subjectOf, validateConfig } from "../../lib/config/config";
+import { SETTINGS } from "../../lib/config/settings";
+import { createKmsClient } from "../../lib/kms/client";
+import { stepCaLayout } from "../../lib/step-ca/layout";
 import { realToolsPresent } from "../support/real-tools";
 import { type StepCaProcess, freePort, startStepCa } from "./support/step-ca-process";
 import { STEP_TOOLS_NEEDED, expectSuccess, installStep, run } from "./support/step-tools";
@@ -76,7 +76,7 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
         }
     });
 
-    // --- the program's configuration (defaults of Pulumi.yaml / lib/config-settings.ts) --------------------------
+    // --- the program's configuration (defaults of Pulumi.yaml / lib/config/settings.ts) --------------------------
     const port = await freePort();
     // One emulator, as `npm run local` runs it: the program's providers use its plaintext port, step-ca its TLS port
     // as cloudkms.googleapis.com, whose certificate the throwaway CA in SSL_CERT_FILE vouches for.

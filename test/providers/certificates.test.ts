@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { intermediateCertificateProvider } from "../../dynamic-providers/intermediate-certificate";
-import { rootCertificateProvider } from "../../dynamic-providers/root-certificate";
-import { KMS_SIGNING_ALGORITHMS, type KmsSigningAlgorithmName } from "../../lib/kms-algorithms";
+import { intermediateCertificateProvider } from "../../dynamic-providers/certificates/intermediate-certificate";
+import { rootCertificateProvider } from "../../dynamic-providers/certificates/root-certificate";
+import { KMS_SIGNING_ALGORITHMS, type KmsSigningAlgorithmName } from "../../lib/kms/algorithms";
 import {
     SUBJECT,
     type TestKms,

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator-crypto-key";
-import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator-key-ring";
-import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator";
-import { createKmsClient } from "../../lib/kms-client";
+import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator/emulator-crypto-key";
+import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator/emulator-key-ring";
+import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator/index";
+import { createKmsClient } from "../../lib/kms/client";
 import { reloadSerialized } from "../unit/support/serialized";
 
 // Local mode's key providers against an in-process KMS emulator, through the real Cloud KMS client.

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { after, afterEach, before, describe, it } from "node:test";
-import { intermediateCertificateProvider } from "../../dynamic-providers/intermediate-certificate";
-import { type RootCertificateInputs, rootCertificateProvider } from "../../dynamic-providers/root-certificate";
-import { createKmsClient } from "../../lib/kms-client";
-import { cryptoKeyNameOf } from "../../lib/kms-names";
-import { getPublicKey } from "../../lib/kms-signer";
-import { mintRootCertificate } from "../../lib/mint-certificate";
-import type { RetryPolicy } from "../../lib/retry";
+import { intermediateCertificateProvider } from "../../dynamic-providers/certificates/intermediate-certificate";
+import { type RootCertificateInputs, rootCertificateProvider } from "../../dynamic-providers/certificates/root-certificate";
+import { createKmsClient } from "../../lib/kms/client";
+import { cryptoKeyNameOf } from "../../lib/kms/names";
+import { getPublicKey } from "../../lib/kms/signer";
+import { mintRootCertificate } from "../../lib/pki/mint-certificate";
+import type { RetryPolicy } from "../../lib/kms/retry";
 import { reloadSerialized } from "../unit/support/serialized";
 import { SUBJECT, type TestKms, countCalls, createKeyVersion, startTestKms } from "./support";
 

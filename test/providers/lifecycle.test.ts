@@ -8,15 +8,15 @@ import {
     type IntermediateCertificateInputs,
     type IntermediateCertificateState,
     intermediateCertificateProvider as intermediateProvider,
-} from "../../dynamic-providers/intermediate-certificate";
+} from "../../dynamic-providers/certificates/intermediate-certificate";
 import {
     type RootCertificateInputs,
     type RootCertificateState,
     rootCertificateProvider as rootProvider,
-} from "../../dynamic-providers/root-certificate";
-import { startKmsEmulator } from "../../kms-emulator";
-import { DAY_MS } from "../../lib/certificate-validity";
-import { createKmsClient } from "../../lib/kms-client";
+} from "../../dynamic-providers/certificates/root-certificate";
+import { startKmsEmulator } from "../../kms-emulator/index";
+import { DAY_MS } from "../../lib/pki/certificate-validity";
+import { createKmsClient } from "../../lib/kms/client";
 import { reloadSerialized } from "../unit/support/serialized";
 import {
     LOCATION,

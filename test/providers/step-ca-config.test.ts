@@ -7,9 +7,9 @@ import {
     type StepCaConfigState,
     stepCaConfigProvider,
 } from "../../dynamic-providers/step-ca-config";
-import { certificateFingerprint } from "../../lib/fingerprint";
-import { decryptProvisionerKey } from "../../lib/jwk-provisioner";
-import { loadX509 } from "../../lib/x509";
+import { certificateFingerprint } from "../../lib/pki/fingerprint";
+import { decryptProvisionerKey } from "../../lib/step-ca/jwk-provisioner";
+import { loadX509 } from "../../lib/pki/x509";
 
 const provider = stepCaConfigProvider as Required<typeof stepCaConfigProvider>;
 const KEY_VERSION = "projects/acme-pki/locations/us-east1/keyRings/ca/cryptoKeys/intermediate/cryptoKeyVersions/1";

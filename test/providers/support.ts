@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { type KmsEmulator, type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator";
-import type { KmsSigningAlgorithmName } from "../../lib/kms-algorithms";
-import { createKmsClient } from "../../lib/kms-client";
+import { type KmsEmulator, type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator/index";
+import type { KmsSigningAlgorithmName } from "../../lib/kms/algorithms";
+import { createKmsClient } from "../../lib/kms/client";
 import { realToolsPresent } from "../support/real-tools";
 
 export const LOCATION = "projects/stepca-test/locations/us-east1";

@@ -6,8 +6,8 @@ import {
     renderCaJson,
     renderDefaultsJson,
     stepCaSettingsProblems,
-} from "../../lib/ca-json";
-import type { JwkProvisioner } from "../../lib/jwk-provisioner";
+} from "../../lib/step-ca/ca-json";
+import type { JwkProvisioner } from "../../lib/step-ca/jwk-provisioner";
 
 const KEY_VERSION = "projects/acme-pki/locations/europe-west1/keyRings/ca/cryptoKeys/intermediate/cryptoKeyVersions/3";
 const PROVISIONER: JwkProvisioner = {

@@ -10,16 +10,16 @@ import {
     randomSerialNumber,
     rootCertificateTemplate,
     subjectName,
-} from "../../lib/certificate-templates";
-import { BACKDATE_MS, DAY_MS, clampToIssuer, isRenewalDue, validityFromNow } from "../../lib/certificate-validity";
+} from "../../lib/pki/certificate-templates";
+import { BACKDATE_MS, DAY_MS, clampToIssuer, isRenewalDue, validityFromNow } from "../../lib/pki/certificate-validity";
 import {
     KMS_SIGNING_ALGORITHMS,
     type KmsSigningAlgorithm,
     kmsSigningAlgorithm,
     kmsSigningAlgorithmFor,
-} from "../../lib/kms-algorithms";
-import { remoteSigningKey } from "../../lib/kms-webcrypto";
-import { signingAlgorithmOf } from "../../lib/mint-certificate";
+} from "../../lib/kms/algorithms";
+import { remoteSigningKey } from "../../lib/kms/webcrypto";
+import { signingAlgorithmOf } from "../../lib/pki/mint-certificate";
 
 /** A local EC key that signs digests the way KMS does (DER ECDSA, no second hash), standing in for KMS. */
 function localEcKey(algorithm: KmsSigningAlgorithm) {

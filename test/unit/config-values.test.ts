@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { stepCaSettingsProblems } from "../../lib/ca-json";
-import { closestMatch, dnsNamesProblems, parseHostPort, parseKmsDuration } from "../../lib/config-values";
-import { parseEndpoint } from "../../lib/kms-client";
+import { stepCaSettingsProblems } from "../../lib/step-ca/ca-json";
+import { closestMatch, dnsNamesProblems, parseHostPort, parseKmsDuration } from "../../lib/config/values";
+import { parseEndpoint } from "../../lib/kms/client";
 
 // The shared parsers behind config validation, ca.json rendering, the KMS client and the emulator key provider.
 describe("parseKmsDuration", () => {

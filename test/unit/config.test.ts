@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, listenAddress, secretConfigKeys, subjectOf, validateConfig } from "../../lib/config";
-import { ALL_CLOUD_KMS_LOCATIONS, CLOUD_KMS_LOCATIONS } from "../../lib/config-locations";
-import { SETTINGS } from "../../lib/config-settings";
+import { ConfigError, listenAddress, secretConfigKeys, subjectOf, validateConfig } from "../../lib/config/config";
+import { ALL_CLOUD_KMS_LOCATIONS, CLOUD_KMS_LOCATIONS } from "../../lib/config/locations";
+import { SETTINGS } from "../../lib/config/settings";
 import { PROJECT_DIR, projectFile, stackConfig, stackFile } from "./support/stack-files";
 
 const P = "stepca-cloudkms";

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { certificateFingerprint } from "../../lib/fingerprint";
+import { certificateFingerprint } from "../../lib/pki/fingerprint";
 import { realToolsPresent } from "../support/real-tools";
 
 describe("root fingerprint", () => {

@@ -6,7 +6,7 @@ import {
     createJwkProvisioner,
     decryptProvisionerKey,
     generateProvisionerPassword,
-} from "../../lib/jwk-provisioner";
+} from "../../lib/step-ca/jwk-provisioner";
 
 const PASSWORD = "correct horse battery staple";
 

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError } from "../../lib/config";
+import { ConfigError } from "../../lib/config/config";
 import { registeredCount, runStack } from "./support/mocked-stack";
 
 // What `pulumi preview` does with a broken stack: the program stops at its first line, before any resource.

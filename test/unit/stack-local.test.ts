@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { certificateFingerprint } from "../../lib/fingerprint";
+import { certificateFingerprint } from "../../lib/pki/fingerprint";
 import { DYNAMIC, StackRun, ofType, one, runStack } from "./support/mocked-stack";
 import { occursAnywhere, plainOccurrences } from "./support/secrets";
 import { PROJECT_DIR } from "./support/stack-files";

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { CaConfig, listenAddress, subjectOf, validateConfig } from "../../../lib/config";
-import { certificateFingerprint } from "../../../lib/fingerprint";
+import { CaConfig, listenAddress, subjectOf, validateConfig } from "../../../lib/config/config";
+import { certificateFingerprint } from "../../../lib/pki/fingerprint";
 import { DYNAMIC, MockedResource, StackRun, ofType, one, runStack } from "./mocked-stack";
 import { occursAnywhere, plainOccurrences } from "./secrets";
 import { stackConfig } from "./stack-files";

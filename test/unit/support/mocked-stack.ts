@@ -1,6 +1,6 @@
 import { createHash, webcrypto } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { loadX509 } from "../../../lib/x509";
+import { loadX509 } from "../../../lib/pki/x509";
 import { type MonitorTap, type RegistrationRequest, tapMockMonitor } from "./mock-monitor";
 import { SECRET_SIG, SECRET_SIG_KEY } from "./secrets";
 import { stackConfig } from "./stack-files";
@@ -179,7 +179,7 @@ async function computedOutputs(type: string, name: string, inputs: Record<string
         case DYNAMIC("RootCertificate"):
         case DYNAMIC("IntermediateCertificate"): {
             const certPem = await mockCertificate(inputs.subject.commonName);
-            const { certificateFingerprint } = await import("../../../lib/fingerprint");
+            const { certificateFingerprint } = await import("../../../lib/pki/fingerprint");
             const fingerprint = certificateFingerprint(certPem);
             return { __id: fingerprint, certPem, fingerprint, keyVersionState: "ENABLED", publicKeyMatchesKeyVersion: true };
         }
@@ -200,13 +200,13 @@ async function checkDynamic(type: string, name: string, inputs: Record<string, a
     const providers: Record<string, () => Promise<pulumi.dynamic.ResourceProvider>> = {
         [DYNAMIC("NameSuffix")]: async () => (await import("../../../dynamic-providers/name-suffix")).nameSuffixProvider,
         [DYNAMIC("EmulatorKeyRing")]: async () =>
-            (await import("../../../dynamic-providers/emulator-key-ring")).emulatorKeyRingProvider,
+            (await import("../../../dynamic-providers/emulator/emulator-key-ring")).emulatorKeyRingProvider,
         [DYNAMIC("EmulatorCryptoKey")]: async () =>
-            (await import("../../../dynamic-providers/emulator-crypto-key")).emulatorCryptoKeyProvider,
+            (await import("../../../dynamic-providers/emulator/emulator-crypto-key")).emulatorCryptoKeyProvider,
         [DYNAMIC("RootCertificate")]: async () =>
-            (await import("../../../dynamic-providers/root-certificate")).rootCertificateProvider,
+            (await import("../../../dynamic-providers/certificates/root-certificate")).rootCertificateProvider,
         [DYNAMIC("IntermediateCertificate")]: async () =>
-            (await import("../../../dynamic-providers/intermediate-certificate")).intermediateCertificateProvider,
+            (await import("../../../dynamic-providers/certificates/intermediate-certificate")).intermediateCertificateProvider,
         [DYNAMIC("StepCaConfig")]: async () =>
             (await import("../../../dynamic-providers/step-ca-config")).stepCaConfigProvider,
         [DYNAMIC("LocalBundle")]: async () => (await import("../../../dynamic-providers/local-bundle")).localBundleProvider,

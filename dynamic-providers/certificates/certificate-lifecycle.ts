@@ -5,15 +5,15 @@
  */
 import type * as Grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
-import { certifiesPublicKey } from "../lib/certificate-facts";
-import { type KeyVersionDrift, inspectKeyVersion } from "../lib/certificate-drift";
-import type { CertificateSubject } from "../lib/certificate-templates";
-import type { InputProblem } from "../lib/input-problems";
-import { withKmsClient } from "../lib/kms-client";
-import { KmsCallError } from "../lib/kms-errors";
-import { type KmsClient, getPublicKey } from "../lib/kms-signer";
-import type { MintedCertificate } from "../lib/mint-certificate";
-import { changedKeys, unknownKeys } from "./provider-inputs";
+import { certifiesPublicKey } from "../../lib/pki/certificate-facts";
+import { type KeyVersionDrift, inspectKeyVersion } from "../../lib/pki/certificate-drift";
+import type { CertificateSubject } from "../../lib/pki/certificate-templates";
+import type { InputProblem } from "../../lib/config/input-problems";
+import { withKmsClient } from "../../lib/kms/client";
+import { KmsCallError } from "../../lib/kms/errors";
+import { type KmsClient, getPublicKey } from "../../lib/kms/signer";
+import type { MintedCertificate } from "../../lib/pki/mint-certificate";
+import { changedKeys, unknownKeys } from "../provider-inputs";
 
 /** The subject of a CA certificate, as resource arguments. */
 export type CertificateSubjectArgs = { readonly [K in keyof CertificateSubject]: pulumi.Input<CertificateSubject[K]> };

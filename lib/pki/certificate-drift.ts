@@ -1,7 +1,7 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { certifiesPublicKey } from "./certificate-facts";
-import { KmsCallError } from "./kms-errors";
-import { type KmsClient, getKeyVersion, getPublicKey } from "./kms-signer";
+import { KmsCallError } from "../kms/errors";
+import { type KmsClient, getKeyVersion, getPublicKey } from "../kms/signer";
 
 /** What a refresh learns about the KMS key version a certificate was minted for. */
 export interface KeyVersionDrift {

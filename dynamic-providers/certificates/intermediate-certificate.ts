@@ -1,14 +1,14 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { type IntermediateCertificateRequest, intermediateRequestProblems } from "../lib/certificate-request";
-import { isRenewalDue } from "../lib/certificate-validity";
-import { mintIntermediateCertificate } from "../lib/mint-certificate";
+import { type IntermediateCertificateRequest, intermediateRequestProblems } from "../../lib/pki/certificate-request";
+import { isRenewalDue } from "../../lib/pki/certificate-validity";
+import { mintIntermediateCertificate } from "../../lib/pki/mint-certificate";
 import {
     CaCertificate,
     type CertificateOutputs,
     type CertificateSubjectArgs,
     certificateProvider,
 } from "./certificate-lifecycle";
-import { containsUnknown } from "./provider-inputs";
+import { containsUnknown } from "../provider-inputs";
 
 export interface IntermediateCertificateArgs {
     /** Full `projects/…/cryptoKeyVersions/N` name of the intermediate key: the key step-ca signs with. */

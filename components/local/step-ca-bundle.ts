@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalBundle } from "../dynamic-providers/local-bundle";
-import { StepCaLayout } from "../lib/step-ca-layout";
+import { LocalBundle } from "../../dynamic-providers/local-bundle";
+import { StepCaLayout } from "../../lib/step-ca/layout";
 
 /** Inputs of {@link StepCaBundle}. */
 export interface StepCaBundleArgs {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EmulatorCryptoKey } from "../dynamic-providers/emulator-crypto-key";
-import { EmulatorKeyRing } from "../dynamic-providers/emulator-key-ring";
-import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } from "./ca-key-set";
+import { EmulatorCryptoKey } from "../../dynamic-providers/emulator/emulator-crypto-key";
+import { EmulatorKeyRing } from "../../dynamic-providers/emulator/emulator-key-ring";
+import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } from "../ca-key-set";
 
 /** Inputs of {@link LocalCaKeys}. */
 export interface LocalCaKeysArgs extends CaKeySetArgs {

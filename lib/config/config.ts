@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RunError } from "@pulumi/pulumi/errors";
-import type { CertificateSubject } from "./certificate-templates";
-import { ALL_CLOUD_KMS_LOCATIONS, isCloudKmsLocation } from "./config-locations";
-import { SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./config-settings";
-import { closestMatch, dnsNamesProblems, parseKmsDuration } from "./config-values";
-import type { KmsSigningAlgorithmName } from "./kms-algorithms";
-import { parseEndpoint } from "./kms-client";
+import type { CertificateSubject } from "../pki/certificate-templates";
+import { ALL_CLOUD_KMS_LOCATIONS, isCloudKmsLocation } from "./locations";
+import { SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./settings";
+import { closestMatch, dnsNamesProblems, parseKmsDuration } from "./values";
+import type { KmsSigningAlgorithmName } from "../kms/algorithms";
+import { parseEndpoint } from "../kms/client";
 
 /**
  * The short alias the config accepts for each Cloud KMS signing algorithm the certificate providers support.

@@ -1,5 +1,5 @@
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { parseHostPort } from "./config-values";
+import { parseHostPort } from "../config/values";
 
 /**
  * Builds a Cloud KMS client. With no endpoint it talks to Google with Application Default Credentials;

@@ -13,9 +13,9 @@ import {
     rootCertificateTemplate,
 } from "./certificate-templates";
 import { clampToIssuer, validityFromNow } from "./certificate-validity";
-import { type KmsSigningAlgorithm, type KmsSigningAlgorithmName, kmsSigningAlgorithmFor } from "./kms-algorithms";
-import { type KmsCallOptions, type KmsClient, asymmetricSign, getPublicKey } from "./kms-signer";
-import { remoteSigningKey } from "./kms-webcrypto";
+import { type KmsSigningAlgorithm, type KmsSigningAlgorithmName, kmsSigningAlgorithmFor } from "../kms/algorithms";
+import { type KmsCallOptions, type KmsClient, asymmetricSign, getPublicKey } from "../kms/signer";
+import { remoteSigningKey } from "../kms/webcrypto";
 import { loadX509 } from "./x509";
 
 export interface MintedCertificate extends CertificateFacts {

@@ -3,8 +3,8 @@
  * halfway through a deployment.
  */
 import type { CertificateSubject } from "./certificate-templates";
-import type { InputProblem } from "./input-problems";
-import { parseKeyVersionName } from "./kms-names";
+import type { InputProblem } from "../config/input-problems";
+import { parseKeyVersionName } from "../kms/names";
 
 export interface RootCertificateRequest {
     /** Full `.../cryptoKeyVersions/N` name of the root key. */

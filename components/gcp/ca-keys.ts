@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } from "./ca-key-set";
+import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } from "../ca-key-set";
 
 /** Inputs of {@link CaKeys}. */
 export interface CaKeysArgs extends CaKeySetArgs {

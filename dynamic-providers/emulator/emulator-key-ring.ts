@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { withKmsClient } from "../lib/kms-client";
+import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
 
 /** Inputs of {@link EmulatorKeyRing}. */

@@ -1,7 +1,7 @@
 import { createHash, webcrypto } from "node:crypto";
 import type * as X509 from "@peculiar/x509";
-import type { KmsSigningAlgorithm } from "./kms-algorithms";
-import { loadX509 } from "./x509";
+import type { KmsSigningAlgorithm } from "./algorithms";
+import { loadX509 } from "../pki/x509";
 
 /** The WebCrypto type `@peculiar/x509` declares (the DOM's); Node's implementation provides it at run time. */
 type X509Crypto = NonNullable<Parameters<typeof X509.X509CertificateGenerator.create>[1]>;

@@ -6,15 +6,15 @@
 import { crc32c } from "@aws-crypto/crc32c";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { type KmsDigestName, type KmsSigningAlgorithm, kmsSigningAlgorithm } from "./kms-algorithms";
+import { type KmsDigestName, type KmsSigningAlgorithm, kmsSigningAlgorithm } from "./algorithms";
 import {
     KmsCallError,
     KmsIntegrityError,
     type KmsMethod,
     isTransientKmsError,
     kmsCallError,
-} from "./kms-errors";
-import { parseKeyVersionName } from "./kms-names";
+} from "./errors";
+import { parseKeyVersionName } from "./names";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, backoffDelayMs, withRetry } from "./retry";
 
 /** The part of the KMS client these helpers use, so tests and the benchmark can count or fake calls. */

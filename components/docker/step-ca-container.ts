@@ -1,7 +1,7 @@
 import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { CONTAINER_LAYOUT } from "../lib/step-ca-layout";
+import { CONTAINER_LAYOUT } from "../../lib/step-ca/layout";
 
 /** The image's `step` user, which runs step-ca and must read its files. */
 const STEP_USER = "1000";

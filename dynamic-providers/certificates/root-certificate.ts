@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { type RootCertificateRequest, rootRequestProblems } from "../lib/certificate-request";
-import { mintRootCertificate } from "../lib/mint-certificate";
+import { type RootCertificateRequest, rootRequestProblems } from "../../lib/pki/certificate-request";
+import { mintRootCertificate } from "../../lib/pki/mint-certificate";
 import {
     CaCertificate,
     type CertificateOutputs,

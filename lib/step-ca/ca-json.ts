@@ -2,11 +2,11 @@
  * step-ca's configuration for CA keys in Cloud KMS. `step ca init --kms` only knows Azure, so for Cloud KMS the
  * files are written here: ca.json (what step-ca validates at start) and defaults.json (what the step CLI reads).
  */
-import { dnsNamesProblems, parseHostPort } from "./config-values";
-import { type InputProblem, describeProblems } from "./input-problems";
+import { dnsNamesProblems, parseHostPort } from "../config/values";
+import { type InputProblem, describeProblems } from "../config/input-problems";
 import type { JwkProvisioner } from "./jwk-provisioner";
-import { parseKeyVersionName } from "./kms-names";
-import { CONTAINER_LAYOUT, type StepCaLayout } from "./step-ca-layout";
+import { parseKeyVersionName } from "../kms/names";
+import { CONTAINER_LAYOUT, type StepCaLayout } from "./layout";
 
 /**
  * Where step-ca finds its files, as ca.json and defaults.json name them. The defaults are the container's layout;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { protos } from "@google-cloud/kms";
-import { parseKmsDuration } from "../lib/config-values";
-import { withKmsClient } from "../lib/kms-client";
+import { parseKmsDuration } from "../../lib/config/values";
+import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
 
 type KmsCryptoKey = protos.google.cloud.kms.v1.ICryptoKey;

@@ -5,7 +5,7 @@
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import type * as Grpc from "@grpc/grpc-js";
 import type * as pulumi from "@pulumi/pulumi";
-import { withKmsClient } from "../lib/kms-client";
+import { withKmsClient } from "../../lib/kms/client";
 
 /**
  * Refresh of a resource on the local KMS emulator: the state as it is while the emulator still has the resource

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { NameSuffix } from "../dynamic-providers/name-suffix";
+import { NameSuffix } from "../../dynamic-providers/name-suffix";
 
 /**
  * The narrowest predefined roles for what step-ca does with its key: `cloudkms.signer` holds

@@ -2,7 +2,7 @@
  * Turning Cloud KMS failures into decisions (retry or not) and into messages a platform engineer can act on.
  */
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { type KeyVersionName, parseKeyVersionName } from "./kms-names";
+import { type KeyVersionName, parseKeyVersionName } from "./names";
 
 /** The KMS methods the certificate providers call. */
 export type KmsMethod = "GetPublicKey" | "AsymmetricSign" | "GetCryptoKeyVersion";
