@@ -11,6 +11,7 @@ import {
 import { certificateFingerprint } from "../lib/pki/fingerprint";
 import { type JwkProvisioner, createJwkProvisioner, generateProvisionerPassword } from "../lib/step-ca/jwk-provisioner";
 import { changedKeys, containsUnknown, unknownKeys } from "./provider-inputs";
+import { DynamicResource } from "./dynamic-resource";
 
 export interface StepCaConfigArgs {
     /** Full `projects/…/cryptoKeyVersions/N` name of the intermediate key; ca.json `key`. */
@@ -174,7 +175,7 @@ export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
  * step-ca's ca.json and defaults.json for a CA whose keys live in Cloud KMS, with a JWK provisioner. Outputs:
  * `caJson`, `defaultsJson`, `provisionerPassword` (secret), `provisionerKid`, `fingerprint`, `caUrl`.
  */
-export class StepCaConfig extends pulumi.dynamic.Resource {
+export class StepCaConfig extends DynamicResource {
     declare readonly caJson: pulumi.Output<string>;
     declare readonly defaultsJson: pulumi.Output<string>;
     declare readonly provisionerPassword: pulumi.Output<string>;
