@@ -9,7 +9,10 @@ import { StepCaConfig } from "../dynamic-providers/step-ca-config";
 import { CaKeys } from "./gcp/ca-keys";
 import { CaServiceAccount } from "./gcp/ca-service-account";
 import { LocalCaKeys } from "./local/local-ca-keys";
-import { ProjectServices } from "./gcp/project-services";
+import { DNS_SERVICE, GCE_SERVICES, ProjectServices, REQUIRED_SERVICES } from "./gcp/project-services";
+import { CaDatabase } from "./gce/ca-database";
+import { CaNetwork } from "./gce/ca-network";
+import { StepCaReplicas } from "./gce/step-ca-replicas";
 import { StepCaBundle } from "./local/step-ca-bundle";
 import { StepCaContainer } from "./docker/step-ca-container";
 
@@ -25,7 +28,8 @@ export interface StepCaArgs {
  * A step-ca certificate authority whose root and intermediate keys live in Cloud KMS.
  *
  * gcp mode: APIs, key rings and keys in Cloud KMS, a service account that may sign with the intermediate key only,
- * and step-ca in Docker. local mode swaps the edges, not the middle: keys on the local KMS emulator, no IAM, and
+ * and step-ca in Docker (runtime docker) or on a managed instance group behind a passthrough load balancer with
+ * Cloud SQL (runtime gce). local mode swaps the edges, not the middle: keys on the local KMS emulator, no IAM, and
  * the step-ca files written to a local directory. Certificates and step-ca's configuration come from the same
  * providers in both modes.
  */
@@ -40,6 +44,8 @@ export class StepCa extends pulumi.ComponentResource {
     readonly intermediateKeyVersion: pulumi.Output<string>;
     /** The CA's service account (gcp mode). */
     readonly serviceAccountEmail?: pulumi.Output<string>;
+    /** The load balancer's IP address (gce runtime). */
+    readonly address?: pulumi.Output<string>;
     /** The STEPPATH the bundle was written to (local mode). */
     readonly localBundleDir?: string;
     /** `step ca bootstrap …` for clients. */
@@ -53,8 +59,11 @@ export class StepCa extends pulumi.ComponentResource {
         const local = config.mode === "local";
         const parent = { parent: this };
 
+        const gce = config.mode === "gcp" ? config.gce : undefined;
         let keys: CaKeys | LocalCaKeys;
         let serviceAccount: CaServiceAccount | undefined;
+        let network: CaNetwork | undefined;
+        let database: CaDatabase | undefined;
         if (local) {
             keys = new LocalCaKeys(
                 `${name}-keys`,
@@ -62,17 +71,35 @@ export class StepCa extends pulumi.ComponentResource {
                 parent,
             );
         } else {
-            const apis = new ProjectServices(`${name}-apis`, { project: config.project }, parent);
+            const services = gce
+                ? [...REQUIRED_SERVICES, ...GCE_SERVICES, ...(gce.dnsZone ? [DNS_SERVICE] : [])]
+                : REQUIRED_SERVICES;
+            const apis = new ProjectServices(`${name}-apis`, { project: config.project, services }, parent);
             keys = new CaKeys(`${name}-keys`, { ...config.kms, project: apis.project }, parent);
             serviceAccount = new CaServiceAccount(
                 `${name}-account`,
                 {
                     project: apis.project,
                     signingKeyId: keys.intermediateKey.id,
-                    createKey: config.kmsCredentials === "serviceAccountKey",
+                    createKey: !gce && config.kmsCredentials === "serviceAccountKey",
                 },
                 parent,
             );
+            if (gce) {
+                network = new CaNetwork(`${name}-network`, { ...gce, project: apis.project, port: config.port }, parent);
+                database = new CaDatabase(
+                    `${name}-database`,
+                    {
+                        project: apis.project,
+                        region: gce.region,
+                        tier: gce.databaseTier,
+                        network: network.network.id,
+                        privateServicesConnection: network.privateServicesConnection,
+                        client: pulumi.interpolate`serviceAccount:${serviceAccount.email}`,
+                    },
+                    parent,
+                );
+            }
         }
 
         const root = new RootCertificate(
@@ -105,12 +132,16 @@ export class StepCa extends pulumi.ComponentResource {
             {
                 intermediateKeyVersion: keys.intermediateKeyVersion,
                 rootCertPem: root.certPem,
-                dnsNames: [...config.dnsNames],
+                // On gce the CA's certificate also names the load balancer's address, so clients may use the IP.
+                dnsNames: network
+                    ? network.ipAddress.apply((ip) => [...new Set([...config.dnsNames, ip])])
+                    : [...config.dnsNames],
                 address: listenAddress(config.mode, config.port),
+                database: database?.stepCaDatabase,
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
                 // The emulator takes no credentials; in GCP a service-account key, or Application Default Credentials.
-                paths: stepCaPaths(layout, !local && config.kmsCredentials === "serviceAccountKey"),
+                paths: stepCaPaths(layout, !local && !gce && config.kmsCredentials === "serviceAccountKey"),
             },
             parent,
         );
@@ -123,7 +154,27 @@ export class StepCa extends pulumi.ComponentResource {
             intermediateCertPem: intermediate.certPem,
             password: this.provisionerPassword,
         };
-        if (serviceAccount) {
+        if (serviceAccount && gce && network && database) {
+            new StepCaReplicas(
+                `${name}-replicas`,
+                {
+                    ...files,
+                    project: config.project,
+                    settings: gce,
+                    image: config.image,
+                    port: config.port,
+                    dnsNames: config.dnsNames,
+                    network,
+                    database,
+                    serviceAccountEmail: serviceAccount.email,
+                    grants: [...serviceAccount.grants, database.clientGrant],
+                    secretIdPrefix: serviceAccount.account.accountId,
+                },
+                parent,
+            );
+            this.serviceAccountEmail = serviceAccount.email;
+            this.address = network.ipAddress;
+        } else if (serviceAccount) {
             new StepCaContainer(
                 `${name}-container`,
                 {
