@@ -66,7 +66,11 @@ export class StepCa extends pulumi.ComponentResource {
             keys = new CaKeys(`${name}-keys`, { ...config.kms, project: apis.project }, parent);
             serviceAccount = new CaServiceAccount(
                 `${name}-account`,
-                { project: apis.project, signingKeyId: keys.intermediateKey.id },
+                {
+                    project: apis.project,
+                    signingKeyId: keys.intermediateKey.id,
+                    createKey: config.kmsCredentials === "serviceAccountKey",
+                },
                 parent,
             );
         }
@@ -105,8 +109,8 @@ export class StepCa extends pulumi.ComponentResource {
                 address: listenAddress(config.mode, config.port),
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
-                // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.
-                paths: stepCaPaths(layout, !local),
+                // The emulator takes no credentials; in GCP a service-account key, or Application Default Credentials.
+                paths: stepCaPaths(layout, !local && config.kmsCredentials === "serviceAccountKey"),
             },
             parent,
         );
@@ -129,7 +133,8 @@ export class StepCa extends pulumi.ComponentResource {
                     dnsNames: [...config.dnsNames],
                     kmsCredentialsJsonBase64: serviceAccount.credentialsJsonBase64,
                 },
-                parent,
+                // Without a key (whose output waits for the grants) the container waits for the grants directly.
+                { parent: this, dependsOn: serviceAccount.grants },
             );
             this.serviceAccountEmail = serviceAccount.email;
         } else {
