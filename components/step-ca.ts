@@ -6,15 +6,22 @@ import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca/lay
 import { IntermediateCertificate } from "../dynamic-providers/certificates/intermediate-certificate";
 import { RootCertificate } from "../dynamic-providers/certificates/root-certificate";
 import { StepCaConfig } from "../dynamic-providers/step-ca-config";
-import { CaKeys } from "./gcp/ca-keys";
-import { CaServiceAccount } from "./gcp/ca-service-account";
-import { LocalCaKeys } from "./local/local-ca-keys";
-import { DNS_SERVICE, GCE_SERVICES, ProjectServices, REQUIRED_SERVICES } from "./gcp/project-services";
-import { CaDatabase } from "./gce/ca-database";
-import { CaNetwork } from "./gce/ca-network";
-import { StepCaReplicas } from "./gce/step-ca-replicas";
-import { StepCaBundle } from "./local/step-ca-bundle";
-import { StepCaContainer } from "./docker/step-ca-container";
+import type * as DockerEdge from "./docker";
+import type * as GceEdge from "./gce";
+import type * as GcpEdge from "./gcp";
+import type * as LocalEdge from "./local";
+
+/**
+ * The runtime edges, one module each (a folder's index.ts), required when the stack's mode uses them instead of
+ * imported: @pulumi/gcp and @pulumi/docker take about a second to load on every `pulumi preview`/`up`, and a local
+ * stack needs neither. A new edge gets its folder, an index.ts and a loader here; import only its types above.
+ */
+const edges = {
+    gcp: () => require("./gcp") as typeof GcpEdge,
+    docker: () => require("./docker") as typeof DockerEdge,
+    gce: () => require("./gce") as typeof GceEdge,
+    local: () => require("./local") as typeof LocalEdge,
+};
 
 /** Inputs of {@link StepCa}. */
 export interface StepCaArgs {
@@ -60,20 +67,23 @@ export class StepCa extends pulumi.ComponentResource {
         const parent = { parent: this };
 
         const gce = config.mode === "gcp" ? config.gce : undefined;
-        let keys: CaKeys | LocalCaKeys;
-        let serviceAccount: CaServiceAccount | undefined;
-        let network: CaNetwork | undefined;
-        let database: CaDatabase | undefined;
+        let keys: GcpEdge.CaKeys | LocalEdge.LocalCaKeys;
+        let serviceAccount: GcpEdge.CaServiceAccount | undefined;
+        let network: GceEdge.CaNetwork | undefined;
+        let database: GceEdge.CaDatabase | undefined;
         if (local) {
+            const { LocalCaKeys } = edges.local();
             keys = new LocalCaKeys(
                 `${name}-keys`,
                 { ...config.kms, kmsEndpoint: config.kmsEndpoint!, project: config.project },
                 parent,
             );
         } else {
+            const gcpEdge = edges.gcp();
+            const { CaKeys, CaServiceAccount, ProjectServices } = gcpEdge;
             const services = gce
-                ? [...REQUIRED_SERVICES, ...GCE_SERVICES, ...(gce.dnsZone ? [DNS_SERVICE] : [])]
-                : REQUIRED_SERVICES;
+                ? [...gcpEdge.REQUIRED_SERVICES, ...gcpEdge.GCE_SERVICES, ...(gce.dnsZone ? [gcpEdge.DNS_SERVICE] : [])]
+                : gcpEdge.REQUIRED_SERVICES;
             const apis = new ProjectServices(`${name}-apis`, { project: config.project, services }, parent);
             keys = new CaKeys(`${name}-keys`, { ...config.kms, project: apis.project }, parent);
             serviceAccount = new CaServiceAccount(
@@ -86,6 +96,7 @@ export class StepCa extends pulumi.ComponentResource {
                 parent,
             );
             if (gce) {
+                const { CaDatabase, CaNetwork } = edges.gce();
                 network = new CaNetwork(`${name}-network`, { ...gce, project: apis.project, port: config.port }, parent);
                 database = new CaDatabase(
                     `${name}-database`,
@@ -155,6 +166,7 @@ export class StepCa extends pulumi.ComponentResource {
             password: this.provisionerPassword,
         };
         if (serviceAccount && gce && network && database) {
+            const { StepCaReplicas } = edges.gce();
             new StepCaReplicas(
                 `${name}-replicas`,
                 {
@@ -175,6 +187,7 @@ export class StepCa extends pulumi.ComponentResource {
             this.serviceAccountEmail = serviceAccount.email;
             this.address = network.ipAddress;
         } else if (serviceAccount) {
+            const { StepCaContainer } = edges.docker();
             new StepCaContainer(
                 `${name}-container`,
                 {
@@ -189,6 +202,7 @@ export class StepCa extends pulumi.ComponentResource {
             );
             this.serviceAccountEmail = serviceAccount.email;
         } else {
+            const { StepCaBundle } = edges.local();
             new StepCaBundle(`${name}-bundle`, { ...files, paths: layout }, parent);
             this.localBundleDir = layout.stepPath;
         }
