@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    type PostgresDatabase,
     type StepCaPaths,
     type StepCaSettings,
     defaultCaUrl,
@@ -38,6 +39,8 @@ export interface StepCaConfigArgs {
     readonly paths?: pulumi.Input<{ readonly [K in keyof StepCaPaths]?: pulumi.Input<StepCaPaths[K]> }>;
     /** step-ca log format; default "text". */
     readonly logFormat?: pulumi.Input<"text" | "json">;
+    /** A shared PostgreSQL database (replicas); default badger at `paths.db`. */
+    readonly database?: pulumi.Input<{ readonly [K in keyof PostgresDatabase]: pulumi.Input<PostgresDatabase[K]> }>;
 }
 
 /** The provider's inputs, as Pulumi hands them over once resolved. */
@@ -51,6 +54,7 @@ export interface StepCaConfigInputs {
     readonly provisionerPassword?: string;
     readonly paths?: Partial<StepCaPaths>;
     readonly logFormat?: "text" | "json";
+    readonly database?: PostgresDatabase;
 }
 
 /** Inputs with their defaults applied: what state records and what diffs compare. */
@@ -75,11 +79,20 @@ export interface StepCaConfigState extends ResolvedStepCaConfigInputs {
 const DEFAULT_ADDRESS = ":9000";
 const DEFAULT_PROVISIONER_NAME = "admin";
 /** Inputs that only change the rendered files; the provisioner survives them. */
-const RENDER_KEYS = ["intermediateKeyVersion", "rootCertPem", "dnsNames", "address", "caUrl", "paths", "logFormat"];
+const RENDER_KEYS = [
+    "intermediateKeyVersion",
+    "rootCertPem",
+    "dnsNames",
+    "address",
+    "caUrl",
+    "paths",
+    "logFormat",
+    "database",
+];
 
 /** The known inputs (no `__provider`), defaults applied. */
 function resolveInputs(props: StepCaConfigInputs): ResolvedStepCaConfigInputs {
-    const { intermediateKeyVersion, rootCertPem, dnsNames, provisionerPassword, paths, logFormat } = props;
+    const { intermediateKeyVersion, rootCertPem, dnsNames, provisionerPassword, paths, logFormat, database } = props;
     const address = props.address ?? DEFAULT_ADDRESS;
     const resolved = {
         intermediateKeyVersion,
@@ -91,6 +104,7 @@ function resolveInputs(props: StepCaConfigInputs): ResolvedStepCaConfigInputs {
         provisionerPassword,
         paths,
         logFormat,
+        database,
     };
     return Object.fromEntries(
         Object.entries(resolved).filter(([, value]) => value !== undefined),
@@ -104,6 +118,7 @@ function settingsOf(inputs: StepCaConfigInputs): StepCaSettings {
         dnsNames: inputs.dnsNames,
         paths: inputs.paths,
         logFormat: inputs.logFormat,
+        database: inputs.database,
     };
 }
 
@@ -137,7 +152,7 @@ function render(inputs: ResolvedStepCaConfigInputs, provisioner: JwkProvisioner,
  */
 export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: StepCaConfigInputs) {
-        const keys = ["intermediateKeyVersion", "address", "dnsNames", "paths"];
+        const keys = ["intermediateKeyVersion", "address", "dnsNames", "paths", "database"];
         const unknown = unknownKeys(news, keys);
         const failures = unknown.size > 0 ? [] : stepCaSettingsProblems(settingsOf(news));
         return { inputs: news, failures };

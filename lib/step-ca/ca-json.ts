@@ -40,6 +40,17 @@ export function stepCaPaths(layout: StepCaLayout, kmsCredentials = true): StepCa
 /** The paths inside the container the program runs; the defaults of every renderer below. */
 export const STEP_CA_CONTAINER_PATHS: StepCaPaths = stepCaPaths(CONTAINER_LAYOUT);
 
+/**
+ * A shared PostgreSQL database for step-ca replicas (badger, the default, is single-process). `dataSource` is a
+ * pgx DSN without a password: the password comes from the file `PGPASSFILE` names, so ca.json holds no secret.
+ */
+export interface PostgresDatabase {
+    /** e.g. `postgresql://step-ca@127.0.0.1:5432/?sslmode=disable` (the Cloud SQL Auth Proxy on the VM). */
+    readonly dataSource: string;
+    /** Database name; step-ca creates it when missing, and its tables at start. */
+    readonly database: string;
+}
+
 /** What ca.json says besides the provisioner. */
 export interface StepCaSettings {
     /** Full `.../cryptoKeyVersions/N` name of the intermediate key: step-ca signs with it. */
@@ -50,6 +61,8 @@ export interface StepCaSettings {
     readonly dnsNames: readonly string[];
     readonly paths?: Partial<StepCaPaths>;
     readonly logFormat?: "text" | "json";
+    /** PostgreSQL instead of the badger database at `paths.db`. */
+    readonly database?: PostgresDatabase;
 }
 
 /** step's default TLS settings (authority/config/tls_options.go), written out as `step ca init` does. */
@@ -92,6 +105,34 @@ export function stepCaSettingsProblems(settings: StepCaSettings): InputProblem[]
             reason: `"${paths.kmsCredentialsFile}" must not contain ; & % + # ? or whitespace (it goes into a URI)`,
         });
     }
+    if (settings.database) {
+        problems.push(...postgresProblems(settings.database));
+    }
+    return problems;
+}
+
+function postgresProblems(database: PostgresDatabase): InputProblem[] {
+    const problems: InputProblem[] = [];
+    let url: URL | undefined;
+    try {
+        url = new URL(database.dataSource);
+    } catch {
+        url = undefined;
+    }
+    if (!url || !["postgresql:", "postgres:"].includes(url.protocol) || !url.hostname) {
+        problems.push({
+            property: "database.dataSource",
+            reason: `"${database.dataSource}" must be a postgresql:// URL with a host, e.g. postgresql://step-ca@127.0.0.1:5432/`,
+        });
+    } else if (url.password || url.searchParams.has("password")) {
+        problems.push({
+            property: "database.dataSource",
+            reason: "must not carry a password (ca.json is not secret); give it to step-ca in a PGPASSFILE",
+        });
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(database.database)) {
+        problems.push({ property: "database.database", reason: `"${database.database}" is not a PostgreSQL database name` });
+    }
     return problems;
 }
 
@@ -118,7 +159,9 @@ export function renderCaJson(settings: StepCaSettings, provisioner: JwkProvision
         insecureAddress: "",
         dnsNames: [...settings.dnsNames],
         logger: { format: settings.logFormat ?? "text" },
-        db: { type: "badgerv2", dataSource: paths.db, badgerFileLoadingMode: "" },
+        db: settings.database
+            ? { type: "postgresql", dataSource: settings.database.dataSource, database: settings.database.database }
+            : { type: "badgerv2", dataSource: paths.db, badgerFileLoadingMode: "" },
         authority: { provisioners: [provisioner], template: {}, backdate: "1m0s" },
         tls: DEFAULT_TLS,
     };

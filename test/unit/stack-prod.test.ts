@@ -5,7 +5,7 @@ import { describeGcpStack } from "./support/gcp-stack";
 
 const PASSWORD = "correct-horse-battery-staple";
 
-// Pulumi.prod.yaml under mocks, with a provisioner password set as a secret, as its header suggests.
+// Pulumi.prod.yaml under mocks (the gce runtime), with a provisioner password set as a secret, as its header suggests.
 describe("prod stack (Pulumi.prod.yaml)", () => {
     const stack = describeGcpStack("prod", { "stepca-cloudkms:provisionerPassword": PASSWORD }, [
         "stepca-cloudkms:provisionerPassword",
