@@ -341,6 +341,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                 "intermediateCertPem",
                 "intermediateKeyVersion",
                 "provisionerPassword",
+                "provisionerPasswords",
                 "rootCertPem",
                 "rootFingerprint",
                 "rootKeyVersion",
@@ -356,8 +357,8 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.equal(o.intermediateCertPem, one(run, T.intermediate).state.certPem);
         });
 
-        it("mark the provisioner password, and nothing else, secret", () => {
-            assert.deepEqual([...run.secretOutputs], ["provisionerPassword"]);
+        it("mark the provisioner passwords, and nothing else, secret", () => {
+            assert.deepEqual([...run.secretOutputs].sort(), ["provisionerPassword", "provisionerPasswords"]);
             assert.ok((run.outputs.provisionerPassword as string).length >= 12);
         });
 
