@@ -133,7 +133,9 @@ export class StepCa extends pulumi.ComponentResource {
         this.provisionerPasswords = pulumi.secret(stepCaConfig.jwkPasswords);
 
         const files = {
-            caJson: stepCaConfig.caJson,
+            // Secret with a client secret inside; marked here too, so consumers see it secret whatever the engine does
+            // with the provider's additionalSecretOutputs.
+            caJson: config.provisionerSecretsGiven.clientSecrets.length > 0 ? pulumi.secret(stepCaConfig.caJson) : stepCaConfig.caJson,
             defaultsJson: stepCaConfig.defaultsJson,
             rootCertPem: root.certPem,
             intermediateCertPem: intermediate.certPem,
