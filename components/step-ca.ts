@@ -6,12 +6,20 @@ import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca/lay
 import { IntermediateCertificate } from "../dynamic-providers/certificates/intermediate-certificate";
 import { RootCertificate } from "../dynamic-providers/certificates/root-certificate";
 import { StepCaConfig } from "../dynamic-providers/step-ca-config";
-import { CaKeys } from "./gcp/ca-keys";
-import { CaServiceAccount } from "./gcp/ca-service-account";
-import { LocalCaKeys } from "./local/local-ca-keys";
-import { ProjectServices } from "./gcp/project-services";
-import { StepCaBundle } from "./local/step-ca-bundle";
-import { StepCaContainer } from "./docker/step-ca-container";
+import type * as DockerEdge from "./docker";
+import type * as GcpEdge from "./gcp";
+import type * as LocalEdge from "./local";
+
+/**
+ * The runtime edges, one module each (a folder's index.ts), required when the stack's mode uses them instead of
+ * imported: @pulumi/gcp and @pulumi/docker take about a second to load on every `pulumi preview`/`up`, and a local
+ * stack needs neither. A new edge gets its folder, an index.ts and a loader here; import only its types above.
+ */
+const edges = {
+    gcp: () => require("./gcp") as typeof GcpEdge,
+    docker: () => require("./docker") as typeof DockerEdge,
+    local: () => require("./local") as typeof LocalEdge,
+};
 
 /** Inputs of {@link StepCa}. */
 export interface StepCaArgs {
@@ -60,20 +68,26 @@ export class StepCa extends pulumi.ComponentResource {
         const local = config.mode === "local";
         const parent = { parent: this };
 
-        let keys: CaKeys | LocalCaKeys;
-        let serviceAccount: CaServiceAccount | undefined;
+        let keys: GcpEdge.CaKeys | LocalEdge.LocalCaKeys;
+        let serviceAccount: GcpEdge.CaServiceAccount | undefined;
         if (local) {
+            const { LocalCaKeys } = edges.local();
             keys = new LocalCaKeys(
                 `${name}-keys`,
                 { ...config.kms, kmsEndpoint: config.kmsEndpoint!, project: config.project },
                 parent,
             );
         } else {
+            const { CaKeys, CaServiceAccount, ProjectServices } = edges.gcp();
             const apis = new ProjectServices(`${name}-apis`, { project: config.project }, parent);
             keys = new CaKeys(`${name}-keys`, { ...config.kms, project: apis.project }, parent);
             serviceAccount = new CaServiceAccount(
                 `${name}-account`,
-                { project: apis.project, signingKeyId: keys.intermediateKey.id },
+                {
+                    project: apis.project,
+                    signingKeyId: keys.intermediateKey.id,
+                    createKey: config.kmsCredentials === "serviceAccountKey",
+                },
                 parent,
             );
         }
@@ -124,8 +138,8 @@ export class StepCa extends pulumi.ComponentResource {
                         : undefined,
                 claims: config.claims,
                 policy: config.policy,
-                // The emulator takes no credentials; in GCP the service-account key authenticates step-ca.
-                paths: stepCaPaths(layout, !local),
+                // The emulator takes no credentials; in GCP a service-account key, or Application Default Credentials.
+                paths: stepCaPaths(layout, !local && config.kmsCredentials === "serviceAccountKey"),
             },
             parent,
         );
@@ -142,6 +156,7 @@ export class StepCa extends pulumi.ComponentResource {
             password: this.provisionerPassword,
         };
         if (serviceAccount) {
+            const { StepCaContainer } = edges.docker();
             new StepCaContainer(
                 `${name}-container`,
                 {
@@ -151,10 +166,12 @@ export class StepCa extends pulumi.ComponentResource {
                     dnsNames: [...config.dnsNames],
                     kmsCredentialsJsonBase64: serviceAccount.credentialsJsonBase64,
                 },
-                parent,
+                // Without a key (whose output waits for the grants) the container waits for the grants directly.
+                { parent: this, dependsOn: serviceAccount.grants },
             );
             this.serviceAccountEmail = serviceAccount.email;
         } else {
+            const { StepCaBundle } = edges.local();
             new StepCaBundle(`${name}-bundle`, { ...files, paths: layout }, parent);
             this.localBundleDir = layout.stepPath;
         }

@@ -42,14 +42,8 @@ shift || true
 case "$cmd" in up | down) ;; *) die "usage: scripts/local.sh up|down [pulumi flags]" ;; esac
 
 # --- toolchain --------------------------------------------------------------------------------------------------
-# shellcheck source=scripts/node22.sh
-source "$ROOT/scripts/node22.sh"
-
-if [ ! -f node_modules/@pulumi/pulumi/package.json ] || [ ! -f node_modules/.package-lock.json ] ||
-  [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm dependencies (npm ci)"
-  flock /tmp/npm.lock npm ci --no-audit --no-fund >&2
-fi
+# shellcheck source=scripts/toolchain.sh
+source "$ROOT/scripts/toolchain.sh" # Node 22, npm dependencies, Go on PATH
 
 if [ -z "${STEPCA_BUILD_PULUMI:-}" ] && command -v pulumi >/dev/null 2>&1 &&
   command -v pulumi-language-nodejs >/dev/null 2>&1; then

@@ -18,8 +18,11 @@ export interface StepCaContainerArgs {
     defaultsJson: pulumi.Input<string>;
     rootCertPem: pulumi.Input<string>;
     intermediateCertPem: pulumi.Input<string>;
-    /** Service-account JSON key, base64 (secret). */
-    kmsCredentialsJsonBase64: pulumi.Input<string>;
+    /**
+     * Service-account JSON key, base64 (secret). Omitted with `kmsCredentials: applicationDefault`: the container
+     * then gets no credentials file and step-ca uses Application Default Credentials of the Docker host.
+     */
+    kmsCredentialsJsonBase64?: pulumi.Input<string>;
     /** step-ca's password file content (secret). */
     password: pulumi.Input<string>;
 }
@@ -70,13 +73,17 @@ export class StepCaContainer extends pulumi.ComponentResource {
                     upload(paths.rootCert, args.rootCertPem, "0444"),
                     upload(paths.intermediateCert, args.intermediateCertPem, "0444"),
                     upload(paths.password, pulumi.secret(args.password), "0400"),
-                    {
-                        file: paths.kmsCredentials,
-                        contentBase64: pulumi.secret(args.kmsCredentialsJsonBase64),
-                        owner: STEP_USER,
-                        group: STEP_USER,
-                        permissions: "0400",
-                    },
+                    ...(args.kmsCredentialsJsonBase64 === undefined
+                        ? []
+                        : [
+                              {
+                                  file: paths.kmsCredentials,
+                                  contentBase64: pulumi.secret(args.kmsCredentialsJsonBase64),
+                                  owner: STEP_USER,
+                                  group: STEP_USER,
+                                  permissions: "0400",
+                              },
+                          ]),
                 ],
                 ports: [{ internal: args.port, external: args.port }],
                 hosts: health.hosts,
@@ -92,7 +99,8 @@ export class StepCaContainer extends pulumi.ComponentResource {
                 wait: true,
                 waitTimeout: 180,
             },
-            { parent: this, deleteBeforeReplace: true },
+            // The component's dependsOn (the IAM grants, when no key output carries them) applies to step-ca itself.
+            { parent: this, deleteBeforeReplace: true, dependsOn: opts?.dependsOn },
         );
 
         this.registerOutputs({ containerName: this.container.name });

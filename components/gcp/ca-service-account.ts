@@ -15,23 +15,31 @@ export interface CaServiceAccountArgs {
     project: pulumi.Input<string>;
     /** ID of the crypto key step-ca signs with (the intermediate key). The only resource the account may use. */
     signingKeyId: pulumi.Input<string>;
+    /**
+     * Plain: it decides whether a resource exists. Create a JSON key for step-ca (docker runtime with
+     * `kmsCredentials: serviceAccountKey`). Without one the account is used through Application Default
+     * Credentials: attached to a VM, or impersonated through Workload Identity Federation.
+     */
+    createKey: boolean;
 }
 
 /**
  * The identity the running CA calls Cloud KMS with. It is granted {@link CA_SIGNING_ROLES} on the intermediate
  * crypto key alone; it gets nothing on the root key or on any key ring, so a compromised CA host can issue leaf
- * certificates until revoked but can never sign with the root. Its JSON key is a Pulumi secret.
+ * certificates until revoked but can never sign with the root. Its JSON key, when there is one, is a Pulumi secret;
+ * organizations created since May 2024 refuse keys by default (`iam.disableServiceAccountKeyCreation`), so the
+ * keyless choice needs no exception to that policy.
  */
 export class CaServiceAccount extends pulumi.ComponentResource {
     readonly account: gcp.serviceaccount.Account;
     readonly grants: gcp.kms.CryptoKeyIAMMember[];
-    readonly key: gcp.serviceaccount.Key;
+    readonly key?: gcp.serviceaccount.Key;
     readonly email: pulumi.Output<string>;
     /**
-     * The service-account JSON key, base64-encoded (secret). Resolves only once the grants exist, so whatever
-     * starts step-ca with it waits for them.
+     * The service-account JSON key, base64-encoded (secret), when {@link CaServiceAccountArgs.createKey}. Resolves
+     * only once the grants exist, so whatever starts step-ca with it waits for them.
      */
-    readonly credentialsJsonBase64: pulumi.Output<string>;
+    readonly credentialsJsonBase64?: pulumi.Output<string>;
 
     constructor(name: string, args: CaServiceAccountArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stepca:iam:CaServiceAccount", name, {}, opts);
@@ -58,10 +66,13 @@ export class CaServiceAccount extends pulumi.ComponentResource {
                     { parent: this },
                 ),
         );
-        this.key = new gcp.serviceaccount.Key(name, { serviceAccountId: this.account.name }, { parent: this });
-        this.credentialsJsonBase64 = pulumi.secret(
-            pulumi.all([this.key.privateKey, ...this.grants.map((g) => g.etag)]).apply(([privateKey]) => privateKey),
-        );
+        if (args.createKey) {
+            const key = new gcp.serviceaccount.Key(name, { serviceAccountId: this.account.name }, { parent: this });
+            this.key = key;
+            this.credentialsJsonBase64 = pulumi.secret(
+                pulumi.all([key.privateKey, ...this.grants.map((g) => g.etag)]).apply(([privateKey]) => privateKey),
+            );
+        }
 
         this.registerOutputs({ email: this.email });
     }

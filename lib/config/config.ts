@@ -31,6 +31,8 @@ export const SIGNING_ALGORITHM_ALIASES: Readonly<Record<KmsSigningAlgorithmName,
 };
 
 export type Mode = "gcp" | "local";
+/** How step-ca authenticates to Cloud KMS: a service-account JSON key, or Application Default Credentials. */
+export type KmsCredentials = "serviceAccountKey" | "applicationDefault";
 export type ProtectionLevel = "SOFTWARE" | "HSM";
 
 /** Project of the key names on the emulator when `gcp:project` is not set (a valid project ID, as KMS checks). */
@@ -71,6 +73,8 @@ export interface CaConfig {
     /** `host:port` of the local KMS emulator; set in local mode only. */
     readonly kmsEndpoint?: string;
     readonly kms: KmsSettings;
+    /** gcp mode: whether a service-account key is created and handed to step-ca (local mode: unused). */
+    readonly kmsCredentials: KmsCredentials;
     readonly root: CertificateSettings;
     readonly intermediate: CertificateSettings & { readonly renewBeforeDays: number };
     readonly dnsNames: readonly string[];
@@ -162,6 +166,15 @@ export function validateConfig(
         problems.push(
             `${v.key("kmsEndpoint")} is set but mode is "gcp"; it points the program at a local KMS emulator and is ` +
                 `used in local mode only. Remove it with \`pulumi config rm kmsEndpoint\`, or set mode to local.`,
+        );
+    }
+
+    const kmsCredentials = v.oneOf("kmsCredentials", ["serviceAccountKey", "applicationDefault"] as const);
+    if (mode === "local" && kmsCredentials !== "serviceAccountKey") {
+        problems.push(
+            `${v.key("kmsCredentials")} chooses how step-ca authenticates to Cloud KMS in GCP and is not used in ` +
+                "local mode (step-ca reaches the emulator without credentials). Remove it with " +
+                "`pulumi config rm kmsCredentials`.",
         );
     }
 
@@ -314,6 +327,7 @@ export function validateConfig(
         mode,
         project: gcpProject || LOCAL_PROJECT,
         kmsEndpoint: mode === "local" ? kmsEndpoint : undefined,
+        kmsCredentials,
         kms: {
             location,
             keyRingPrefix,

@@ -7,6 +7,7 @@
  */
 export const SETTINGS = {
     mode: { type: "string", default: "gcp" },
+    kmsCredentials: { type: "string", default: "serviceAccountKey" },
     kmsEndpoint: { type: "string", default: "" },
     location: { type: "string", default: "us-central1" },
     keyRingPrefix: { type: "string", default: "step-ca" },

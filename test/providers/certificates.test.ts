@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { RsaSaPssParams, id_RSASSA_PSS, id_mgf1 } from "@peculiar/asn1-rsa";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
 import { after, before, describe, it } from "node:test";
 import { intermediateCertificateProvider } from "../../dynamic-providers/certificates/intermediate-certificate";
 import { rootCertificateProvider } from "../../dynamic-providers/certificates/root-certificate";
@@ -8,6 +12,7 @@ import {
     type TestKms,
     countCalls,
     createKeyVersion,
+    mintChain,
     opensslPresent,
     opensslText,
     opensslVerifiesChain,
@@ -93,6 +98,50 @@ describe("root and intermediate minted through KMS, for every algorithm", () => 
                 extensionValue(intermediateText, "X509v3 Subject Key Identifier"),
                 extensionValue(rootText, "X509v3 Subject Key Identifier"),
             );
+        });
+    }
+});
+
+/**
+ * RSASSA-PSS-params exactly as Go's crypto/x509 writes them (pssParametersSHA256/SHA512 in its x509.go): the hash
+ * AlgorithmIdentifiers, in hashAlgorithm and inside MGF1, carry NULL parameters, as RFC 4055 §2.1 requires of
+ * generators.
+ */
+const RFC4055_PSS_PARAMS: Record<string, string> = {
+    sha256:
+        "3034a00f300d06096086480165030402010500a11c301a06092a864886f70d010108300d06096086480165030402010500a203020120",
+    sha512:
+        "3034a00f300d06096086480165030402030500a11c301a06092a864886f70d010108300d06096086480165030402030500a203020140",
+};
+const PSS_ALGORITHMS = (Object.keys(KMS_SIGNING_ALGORITHMS) as KmsSigningAlgorithmName[]).filter((a) => a.includes("_PSS_"));
+
+describe("RSA-PSS certificates are encoded as RFC 4055 requires", () => {
+    let kms: TestKms;
+    before(async () => {
+        kms = await startTestKms();
+    });
+    after(() => kms.close());
+
+    const hex = (buffer: ArrayBuffer | null | undefined) => Buffer.from(buffer ?? new ArrayBuffer(0)).toString("hex");
+    /** DER of the hash's AlgorithmIdentifier: SEQUENCE { OID, NULL }. */
+    const HASH_IDENTIFIER = { sha256: "300d06096086480165030402010500", sha512: "300d06096086480165030402030500" };
+
+    for (const algorithm of PSS_ALGORITHMS) {
+        it(`${algorithm}: root and intermediate signature AlgorithmIdentifiers, byte for byte`, async () => {
+            const { root, intermediate } = await mintChain(kms, algorithm);
+            const digest = KMS_SIGNING_ALGORITHMS[algorithm].digest;
+            for (const [which, pem] of [["root", root], ["intermediate", intermediate]] as const) {
+                const cert = AsnConvert.parse(new X509Certificate(pem).raw, Certificate);
+                for (const identifier of [cert.signatureAlgorithm, cert.tbsCertificate.signature]) {
+                    assert.equal(identifier.algorithm, id_RSASSA_PSS, which);
+                    assert.equal(hex(identifier.parameters), RFC4055_PSS_PARAMS[digest], `${which}: RSASSA-PSS-params`);
+                    const params = AsnConvert.parse(identifier.parameters!, RsaSaPssParams);
+                    const hashIdentifier = HASH_IDENTIFIER[digest as keyof typeof HASH_IDENTIFIER];
+                    assert.equal(hex(AsnConvert.serialize(params.hashAlgorithm)), hashIdentifier, `${which}: hashAlgorithm`);
+                    assert.equal(params.maskGenAlgorithm.algorithm, id_mgf1, which);
+                    assert.equal(hex(params.maskGenAlgorithm.parameters), hashIdentifier, `${which}: MGF1's hash`);
+                }
+            }
         });
     }
 });

@@ -8,6 +8,8 @@ import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { type KmsEmulator, type KmsEmulatorOptions, startKmsEmulator } from "../../kms-emulator/index";
 import type { KmsSigningAlgorithmName } from "../../lib/kms/algorithms";
 import { createKmsClient } from "../../lib/kms/client";
+import { intermediateCertificateProvider } from "../../dynamic-providers/certificates/intermediate-certificate";
+import { rootCertificateProvider } from "../../dynamic-providers/certificates/root-certificate";
 import { realToolsPresent } from "../support/real-tools";
 
 export const LOCATION = "projects/stepca-test/locations/us-east1";
@@ -119,4 +121,20 @@ export function opensslVerifiesChain(rootPem: string, intermediatePem: string): 
 /** `openssl x509 -text` of a certificate. */
 export function opensslText(certPem: string): string {
     return openssl({ "cert.pem": certPem }, (dir) => ["x509", "-noout", "-text", "-in", join(dir, "cert.pem")]);
+}
+
+/** A root and an intermediate on fresh keys of `algorithm`, through the providers. */
+export async function mintChain(kms: TestKms, algorithm: KmsSigningAlgorithmName): Promise<{ root: string; intermediate: string }> {
+    const rootKey = await createKeyVersion(kms, algorithm);
+    const root = await rootCertificateProvider.create({ keyVersion: rootKey, subject: SUBJECT, validityDays: 3650, kmsEndpoint: kms.emulator.address });
+    const intermediate = await intermediateCertificateProvider.create({
+        keyVersion: await createKeyVersion(kms, algorithm),
+        issuerKeyVersion: rootKey,
+        issuerCertPem: root.outs.certPem,
+        subject: { commonName: "Test Intermediate CA" },
+        validityDays: 365,
+        renewBeforeDays: 30,
+        kmsEndpoint: kms.emulator.address,
+    });
+    return { root: root.outs.certPem, intermediate: intermediate.outs.certPem };
 }

@@ -95,6 +95,7 @@ describe("validateConfig", () => {
             mode: "gcp",
             project: "my-project",
             kmsEndpoint: undefined,
+            kmsCredentials: "serviceAccountKey",
             kms: {
                 location: "us-central1",
                 keyRingPrefix: "step-ca",
@@ -124,6 +125,19 @@ describe("validateConfig", () => {
             image: "smallstep/step-ca:0.30.2",
             localBundleDir: ".local/bundle",
         });
+    });
+
+    it("chooses KMS credentials: a service-account key by default, applicationDefault on request", () => {
+        assert.equal(devWith({}).kmsCredentials, "serviceAccountKey");
+        assert.equal(devWith({ kmsCredentials: "applicationDefault" }).kmsCredentials, "applicationDefault");
+        assert.equal(devWith({ kmsCredentials: "applicationdefault" }).kmsCredentials, "applicationDefault");
+        const [problem] = problemsOf({ kmsCredentials: "workloadIdentity" });
+        assert.match(problem, /kmsCredentials "workloadIdentity" must be one of serviceAccountKey, applicationDefault/);
+    });
+
+    it("refuses kmsCredentials in local mode", () => {
+        const local = { mode: "local", kmsEndpoint: "127.0.0.1:8085", kmsCredentials: "applicationDefault" };
+        assert.match(problemsOf(local).join("\n"), /not used in local mode/);
     });
 
     it("accepts algorithm aliases in any case and returns the Cloud KMS name", () => {

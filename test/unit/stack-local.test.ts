@@ -16,6 +16,16 @@ describe("local stack (Pulumi.local.yaml)", () => {
         run = await runStack("local");
     });
 
+    it("loads neither @pulumi/gcp nor @pulumi/docker (runtime edges are required by mode)", () => {
+        // This file runs in a process of its own (node --test), so the require cache holds what the local run loaded.
+        const loaded = Object.keys(require.cache).filter((file) => /[\\/]node_modules[\\/]@pulumi[\\/](gcp|docker)[\\/]/.test(file));
+        assert.deepEqual(loaded, []);
+        assert.ok(
+            Object.keys(require.cache).some((file) => file.endsWith(path.join("components", "local", "index.ts"))),
+            "the local edge was loaded",
+        );
+    });
+
     it("creates keys on the emulator and a bundle: no GCP or Docker resource, no service account", () => {
         const counts: Record<string, number> = {};
         for (const r of run.resources) {

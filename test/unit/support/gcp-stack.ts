@@ -36,6 +36,8 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
     let run: StackRun;
     const config: CaConfig = validateConfig(P, stackConfig(stack, overrides), secretKeys);
     const rings = config.kms.separateKeyRings ? 2 : 1;
+    const withKey = config.kmsCredentials === "serviceAccountKey";
+    const CREDENTIALS_FILE = "/run/secrets/step-ca/kms-credentials.json";
 
     before(async () => {
         run = await runStack(stack, overrides, secretKeys);
@@ -67,7 +69,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                 [T.account]: [1, T.stepCa],
                 [T.saAccount]: [1, T.account],
                 [T.iamMember]: [2, T.account],
-                [T.saKey]: [1, T.account],
+                ...(withKey ? { [T.saKey]: [1, T.account] as [number, string] } : {}),
                 [T.root]: [1, T.stepCa],
                 [T.intermediate]: [1, T.stepCa],
                 [T.config]: [1, T.stepCa],
@@ -226,14 +228,23 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.deepEqual(ofType(run, T.iamMember).map((g) => g.inputs.cryptoKeyId), [allowedKey, allowedKey]);
         });
 
-        it("has a JSON key, handed to the container as a secret", () => {
-            const key = one(run, T.saKey);
-            assert.equal(key.inputs.serviceAccountId, one(run, T.saAccount).state.name);
-            const credentials = upload("/run/secrets/step-ca/kms-credentials.json");
-            assert.equal(credentials.contentBase64, key.state.privateKey);
-            assert.deepEqual(plainOccurrences(container().request.rawInputs, key.state.privateKey), []);
-            assert.ok(occursAnywhere(container().request.rawInputs, key.state.privateKey));
-        });
+        if (withKey) {
+            it("has a JSON key, handed to the container as a secret", () => {
+                const key = one(run, T.saKey);
+                assert.equal(key.inputs.serviceAccountId, one(run, T.saAccount).state.name);
+                const credentials = upload(CREDENTIALS_FILE);
+                assert.equal(credentials.contentBase64, key.state.privateKey);
+                assert.deepEqual(plainOccurrences(container().request.rawInputs, key.state.privateKey), []);
+                assert.ok(occursAnywhere(container().request.rawInputs, key.state.privateKey));
+            });
+        } else {
+            it("has no JSON key (kmsCredentials: applicationDefault), and the container gets no credentials file", () => {
+                assert.deepEqual(ofType(run, T.saKey), []);
+                const files = container().inputs.uploads.map((u: { file: string }) => u.file);
+                assert.ok(!files.includes(CREDENTIALS_FILE), "no credentials upload");
+                assert.ok(files.every((f: string) => !/credentials/.test(f)), files.join(", "));
+            });
+        }
     });
 
     describe("certificates", () => {
@@ -269,16 +280,18 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.equal(stepCaConfig.inputs.provisionerName, config.provisionerName);
             const caJson = JSON.parse(stepCaConfig.state.caJson);
             assert.equal(caJson.key, `${keyId(intermediateKey())}/cryptoKeyVersions/1`);
-            assert.deepEqual(caJson.kms, {
-                type: "cloudkms",
-                uri: "cloudkms:credentials-file=/run/secrets/step-ca/kms-credentials.json",
-            });
+            // Without a credentials file step-ca's cloudkms uses Application Default Credentials.
+            assert.deepEqual(
+                caJson.kms,
+                withKey ? { type: "cloudkms", uri: `cloudkms:credentials-file=${CREDENTIALS_FILE}` } : { type: "cloudkms" },
+            );
         });
 
         it("refers only to files the container receives (or step-ca creates)", () => {
             const caJson = JSON.parse(one(run, T.config).state.caJson);
             const uploaded = new Set(container().inputs.uploads.map((u: { file: string }) => u.file));
-            for (const file of [caJson.root, caJson.crt, caJson.kms.uri.replace("cloudkms:credentials-file=", "")]) {
+            const credentials = withKey ? [caJson.kms.uri.replace("cloudkms:credentials-file=", "")] : [];
+            for (const file of [caJson.root, caJson.crt, ...credentials]) {
                 assert.ok(uploaded.has(file), `${file} is not uploaded`);
             }
             const volumePath = container().inputs.volumes[0].containerPath;
@@ -316,7 +329,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.equal(upload("/home/step/certs/root_ca.crt").content, one(run, T.root).state.certPem);
             assert.equal(upload("/home/step/certs/intermediate_ca.crt").content, one(run, T.intermediate).state.certPem);
             assert.equal(upload("/run/secrets/step-ca/password").content, run.outputs.provisionerPassword);
-            for (const file of ["/run/secrets/step-ca/password", "/run/secrets/step-ca/kms-credentials.json"]) {
+            for (const file of ["/run/secrets/step-ca/password", ...(withKey ? [CREDENTIALS_FILE] : [])]) {
                 assert.equal(upload(file).permissions, "0400");
                 assert.equal(upload(file).owner, "1000");
             }
@@ -363,7 +376,10 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
         });
 
         it("keep the password and the service-account key out of every plain input", () => {
-            const secrets = [run.outputs.provisionerPassword as string, one(run, T.saKey).state.privateKey as string];
+            const secrets = [
+                run.outputs.provisionerPassword as string,
+                ...(withKey ? [one(run, T.saKey).state.privateKey as string] : []),
+            ];
             for (const secret of secrets) {
                 assert.ok(occursAnywhere(container().request.rawInputs, secret), "the container receives it");
             }
