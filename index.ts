@@ -27,6 +27,7 @@ export = {
     rootKeyVersion: ca.rootKeyVersion,
     intermediateKeyVersion: ca.intermediateKeyVersion,
     ...(ca.serviceAccountEmail && { serviceAccountEmail: ca.serviceAccountEmail }),
+    ...(ca.address && { address: ca.address }),
     ...(ca.localBundleDir !== undefined && { localBundleDir: ca.localBundleDir }),
     bootstrapCommand: ca.bootstrapCommand,
     provisionerPassword: ca.provisionerPassword,

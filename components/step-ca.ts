@@ -7,6 +7,7 @@ import { IntermediateCertificate } from "../dynamic-providers/certificates/inter
 import { RootCertificate } from "../dynamic-providers/certificates/root-certificate";
 import { StepCaConfig } from "../dynamic-providers/step-ca-config";
 import type * as DockerEdge from "./docker";
+import type * as GceEdge from "./gce";
 import type * as GcpEdge from "./gcp";
 import type * as LocalEdge from "./local";
 
@@ -18,6 +19,7 @@ import type * as LocalEdge from "./local";
 const edges = {
     gcp: () => require("./gcp") as typeof GcpEdge,
     docker: () => require("./docker") as typeof DockerEdge,
+    gce: () => require("./gce") as typeof GceEdge,
     local: () => require("./local") as typeof LocalEdge,
 };
 
@@ -38,7 +40,8 @@ export interface StepCaArgs {
  * A step-ca certificate authority whose root and intermediate keys live in Cloud KMS.
  *
  * gcp mode: APIs, key rings and keys in Cloud KMS, a service account that may sign with the intermediate key only,
- * and step-ca in Docker. local mode swaps the edges, not the middle: keys on the local KMS emulator, no IAM, and
+ * and step-ca in Docker (runtime docker) or on a managed instance group behind a passthrough load balancer with
+ * Cloud SQL (runtime gce). local mode swaps the edges, not the middle: keys on the local KMS emulator, no IAM, and
  * the step-ca files written to a local directory. Certificates and step-ca's configuration come from the same
  * providers in both modes.
  */
@@ -53,6 +56,8 @@ export class StepCa extends pulumi.ComponentResource {
     readonly intermediateKeyVersion: pulumi.Output<string>;
     /** The CA's service account (gcp mode). */
     readonly serviceAccountEmail?: pulumi.Output<string>;
+    /** The load balancer's IP address (gce runtime). */
+    readonly address?: pulumi.Output<string>;
     /** The STEPPATH the bundle was written to (local mode). */
     readonly localBundleDir?: string;
     /** `step ca bootstrap …` for clients. */
@@ -68,8 +73,11 @@ export class StepCa extends pulumi.ComponentResource {
         const local = config.mode === "local";
         const parent = { parent: this };
 
+        const gce = config.mode === "gcp" ? config.gce : undefined;
         let keys: GcpEdge.CaKeys | LocalEdge.LocalCaKeys;
         let serviceAccount: GcpEdge.CaServiceAccount | undefined;
+        let network: GceEdge.CaNetwork | undefined;
+        let database: GceEdge.CaDatabase | undefined;
         if (local) {
             const { LocalCaKeys } = edges.local();
             keys = new LocalCaKeys(
@@ -78,18 +86,38 @@ export class StepCa extends pulumi.ComponentResource {
                 parent,
             );
         } else {
-            const { CaKeys, CaServiceAccount, ProjectServices } = edges.gcp();
-            const apis = new ProjectServices(`${name}-apis`, { project: config.project }, parent);
+            const gcpEdge = edges.gcp();
+            const { CaKeys, CaServiceAccount, ProjectServices } = gcpEdge;
+            const services = gce
+                ? [...gcpEdge.REQUIRED_SERVICES, ...gcpEdge.GCE_SERVICES, ...(gce.dnsZone ? [gcpEdge.DNS_SERVICE] : [])]
+                : gcpEdge.REQUIRED_SERVICES;
+            const apis = new ProjectServices(`${name}-apis`, { project: config.project, services }, parent);
             keys = new CaKeys(`${name}-keys`, { ...config.kms, project: apis.project }, parent);
             serviceAccount = new CaServiceAccount(
                 `${name}-account`,
                 {
                     project: apis.project,
                     signingKeyId: keys.intermediateKey.id,
-                    createKey: config.kmsCredentials === "serviceAccountKey",
+                    createKey: !gce && config.kmsCredentials === "serviceAccountKey",
                 },
                 parent,
             );
+            if (gce) {
+                const { CaDatabase, CaNetwork } = edges.gce();
+                network = new CaNetwork(`${name}-network`, { ...gce, project: apis.project, port: config.port }, parent);
+                database = new CaDatabase(
+                    `${name}-database`,
+                    {
+                        project: apis.project,
+                        region: gce.region,
+                        tier: gce.databaseTier,
+                        network: network.network.id,
+                        privateServicesConnection: network.privateServicesConnection,
+                        client: pulumi.interpolate`serviceAccount:${serviceAccount.email}`,
+                    },
+                    parent,
+                );
+            }
         }
 
         const root = new RootCertificate(
@@ -124,8 +152,12 @@ export class StepCa extends pulumi.ComponentResource {
             {
                 intermediateKeyVersion: keys.intermediateKeyVersion,
                 rootCertPem: root.certPem,
-                dnsNames: [...config.dnsNames],
+                // On gce the CA's certificate also names the load balancer's address, so clients may use the IP.
+                dnsNames: network
+                    ? network.ipAddress.apply((ip) => [...new Set([...config.dnsNames, ip])])
+                    : [...config.dnsNames],
                 address: listenAddress(config.mode, config.port),
+                database: database?.stepCaDatabase,
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
                 provisioners: config.provisioners && [...config.provisioners],
@@ -139,7 +171,7 @@ export class StepCa extends pulumi.ComponentResource {
                 claims: config.claims,
                 policy: config.policy,
                 // The emulator takes no credentials; in GCP a service-account key, or Application Default Credentials.
-                paths: stepCaPaths(layout, !local && config.kmsCredentials === "serviceAccountKey"),
+                paths: stepCaPaths(layout, !local && !gce && config.kmsCredentials === "serviceAccountKey"),
             },
             parent,
         );
@@ -155,7 +187,28 @@ export class StepCa extends pulumi.ComponentResource {
             intermediateCertPem: intermediate.certPem,
             password: this.provisionerPassword,
         };
-        if (serviceAccount) {
+        if (serviceAccount && gce && network && database) {
+            const { StepCaReplicas } = edges.gce();
+            new StepCaReplicas(
+                `${name}-replicas`,
+                {
+                    ...files,
+                    project: config.project,
+                    settings: gce,
+                    image: config.image,
+                    port: config.port,
+                    dnsNames: config.dnsNames,
+                    network,
+                    database,
+                    serviceAccountEmail: serviceAccount.email,
+                    grants: [...serviceAccount.grants, database.clientGrant],
+                    secretIdPrefix: serviceAccount.account.accountId,
+                },
+                parent,
+            );
+            this.serviceAccountEmail = serviceAccount.email;
+            this.address = network.ipAddress;
+        } else if (serviceAccount) {
             const { StepCaContainer } = edges.docker();
             new StepCaContainer(
                 `${name}-container`,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    type PostgresDatabase,
     type StepCaPaths,
     type StepCaSettings,
     defaultCaUrl,
@@ -60,6 +61,8 @@ export interface StepCaConfigArgs {
     readonly paths?: pulumi.Input<{ readonly [K in keyof StepCaPaths]?: pulumi.Input<StepCaPaths[K]> }>;
     /** step-ca log format; default "text". */
     readonly logFormat?: pulumi.Input<"text" | "json">;
+    /** A shared PostgreSQL database (replicas); default badger at `paths.db`. */
+    readonly database?: pulumi.Input<{ readonly [K in keyof PostgresDatabase]: pulumi.Input<PostgresDatabase[K]> }>;
 }
 
 /** The provider's inputs, as Pulumi hands them over once resolved. */
@@ -78,6 +81,7 @@ export interface StepCaConfigInputs {
     readonly provisionerPassword?: string;
     readonly paths?: Partial<StepCaPaths>;
     readonly logFormat?: "text" | "json";
+    readonly database?: PostgresDatabase;
 }
 
 /** Inputs with their defaults applied: what state records and what diffs compare. */
@@ -119,6 +123,7 @@ const RENDER_KEYS = [
     "clientSecrets",
     "claims",
     "policy",
+    "database",
 ];
 
 /** The known inputs (no `__provider`), defaults applied. */
@@ -139,6 +144,7 @@ function resolveInputs(props: StepCaConfigInputs): ResolvedStepCaConfigInputs {
         provisionerPassword: props.provisionerPassword,
         paths: props.paths,
         logFormat: props.logFormat,
+        database: props.database,
     };
     return Object.fromEntries(
         Object.entries(resolved).filter(([, value]) => value !== undefined),
@@ -154,6 +160,7 @@ function settingsOf(inputs: StepCaConfigInputs): StepCaSettings {
         logFormat: inputs.logFormat,
         claims: inputs.claims,
         policy: inputs.policy,
+        database: inputs.database,
     };
 }
 
@@ -264,7 +271,7 @@ function provisionerProblems(provisioners: ProvisionerSpec[] | undefined): { pro
  */
 export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: StepCaConfigInputs) {
-        const keys = ["intermediateKeyVersion", "address", "dnsNames", "paths"];
+        const keys = ["intermediateKeyVersion", "address", "dnsNames", "paths", "database"];
         const unknown = unknownKeys(news, keys);
         const failures = unknown.size > 0 ? [] : stepCaSettingsProblems(settingsOf(news));
         if (!containsUnknown(news.provisioners)) {

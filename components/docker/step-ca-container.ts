@@ -1,10 +1,7 @@
-import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { STEP_USER, healthCheck, stepCaCommand, stepCaEnvs } from "../../lib/step-ca/container";
 import { CONTAINER_LAYOUT } from "../../lib/step-ca/layout";
-
-/** The image's `step` user, which runs step-ca and must read its files. */
-const STEP_USER = "1000";
 
 /** Inputs of {@link StepCaContainer}. */
 export interface StepCaContainerArgs {
@@ -63,9 +60,8 @@ export class StepCaContainer extends pulumi.ComponentResource {
             {
                 name: dockerName,
                 image: this.image.imageId,
-                command: ["step-ca", "--password-file", paths.password, paths.caJson],
-                // step-ca >= 0.27 fails to start with Cloud KMS unless HOME is writable (Google auth library).
-                envs: [`HOME=${paths.stepPath}`, `STEPPATH=${paths.stepPath}`],
+                command: stepCaCommand(),
+                envs: stepCaEnvs(),
                 volumes: [{ volumeName: this.volume.name, containerPath: paths.stepPath }],
                 uploads: [
                     upload(paths.caJson, args.caJson, "0444"),
@@ -105,30 +101,4 @@ export class StepCaContainer extends pulumi.ComponentResource {
 
         this.registerOutputs({ containerName: this.container.name });
     }
-}
-
-/**
- * `step ca health` against the CA's own TLS name. A DNS name is pointed at the loopback inside the container,
- * so the check needs no outside DNS and still verifies the served certificate.
- */
-export function healthCheck(
-    dnsNames: readonly string[],
-    port: number,
-): { tests: string[]; hosts: { host: string; ip: string }[] } {
-    const dnsName = dnsNames.find((n) => net.isIP(n) === 0);
-    const host = dnsName ?? dnsNames.find((n) => n === "127.0.0.1" || n === "::1") ?? dnsNames[0];
-    const urlHost = net.isIPv6(host) ? `[${host}]` : host;
-    return {
-        tests: [
-            "CMD",
-            "step",
-            "ca",
-            "health",
-            "--ca-url",
-            `https://${urlHost}:${port}`,
-            "--root",
-            CONTAINER_LAYOUT.rootCert,
-        ],
-        hosts: dnsName ? [{ host: dnsName, ip: "127.0.0.1" }] : [],
-    };
 }

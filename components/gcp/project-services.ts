@@ -4,9 +4,25 @@ import * as gcp from "@pulumi/gcp";
 /** The Google APIs the CA needs: Cloud KMS for the keys, IAM for the service account and its key. */
 export const REQUIRED_SERVICES = ["cloudkms.googleapis.com", "iam.googleapis.com"] as const;
 
+/**
+ * What the gce runtime needs besides: Compute Engine (VMs, load balancer, network), Cloud SQL Admin (the database
+ * and the Auth Proxy's connection), Secret Manager, Service Networking (Cloud SQL's private IP).
+ */
+export const GCE_SERVICES = [
+    "compute.googleapis.com",
+    "sqladmin.googleapis.com",
+    "secretmanager.googleapis.com",
+    "servicenetworking.googleapis.com",
+] as const;
+
+/** Cloud DNS, when the gce runtime writes a record. */
+export const DNS_SERVICE = "dns.googleapis.com";
+
 /** Inputs of {@link ProjectServices}. */
 export interface ProjectServicesArgs {
     project: pulumi.Input<string>;
+    /** Plain. Default {@link REQUIRED_SERVICES}. */
+    services?: readonly string[];
 }
 
 /**
@@ -23,7 +39,7 @@ export class ProjectServices extends pulumi.ComponentResource {
 
     constructor(name: string, args: ProjectServicesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stepca:gcp:ProjectServices", name, {}, opts);
-        this.services = REQUIRED_SERVICES.map(
+        this.services = (args.services ?? REQUIRED_SERVICES).map(
             (service) =>
                 new gcp.projects.Service(
                     `${name}-${service.split(".")[0]}`,

@@ -1,8 +1,10 @@
+import { isIP } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { RunError } from "@pulumi/pulumi/errors";
 import type { CertificateSubject } from "../pki/certificate-templates";
-import { ALL_CLOUD_KMS_LOCATIONS, isCloudKmsLocation } from "./locations";
-import { SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./settings";
+import { ALL_CLOUD_KMS_LOCATIONS, CLOUD_KMS_LOCATIONS, isCloudKmsLocation } from "./locations";
+import { GCE_SETTINGS, SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./settings";
+import { cidrProblem, isZoneOf } from "./network-values";
 import { closestMatch, dnsNamesProblems, parseKmsDuration } from "./values";
 import type { KmsSigningAlgorithmName } from "../kms/algorithms";
 import { parseEndpoint } from "../kms/client";
@@ -31,6 +33,8 @@ export const SIGNING_ALGORITHM_ALIASES: Readonly<Record<KmsSigningAlgorithmName,
 };
 
 export type Mode = "gcp" | "local";
+/** Where step-ca runs in gcp mode: one Docker container, or a managed instance group on Compute Engine. */
+export type Runtime = "docker" | "gce";
 /** How step-ca authenticates to Cloud KMS: a service-account JSON key, or Application Default Credentials. */
 export type KmsCredentials = "serviceAccountKey" | "applicationDefault";
 export type ProtectionLevel = "SOFTWARE" | "HSM";
@@ -57,6 +61,27 @@ export interface KmsSettings {
     readonly protectRootKey: boolean;
 }
 
+/** The gce runtime: VMs, load balancer, network and database. */
+export interface GceSettings {
+    /** Compute Engine region of the instance group, load balancer and Cloud SQL instance. */
+    readonly region: string;
+    /** Zones the replicas spread over; empty lets Compute Engine choose. */
+    readonly zones: readonly string[];
+    readonly replicas: number;
+    readonly machineType: string;
+    /** IPv4 range of the subnet the stack creates. */
+    readonly subnetCidr: string;
+    /** IPv4 ranges allowed to reach the CA port. */
+    readonly clientCidrs: readonly string[];
+    readonly loadBalancer: "internal" | "external";
+    /** Cloud DNS managed zone for an A record of dnsNames[0]; empty for none. */
+    readonly dnsZone: string;
+    readonly databaseTier: string;
+}
+
+/** Most replicas the gce runtime accepts: a CA needs a few for availability, not a fleet. */
+export const MAX_REPLICAS = 20;
+
 /** Subject and lifetime of one CA certificate. */
 export interface CertificateSettings {
     readonly commonName: string;
@@ -73,6 +98,8 @@ export interface CaConfig {
     /** `host:port` of the local KMS emulator; set in local mode only. */
     readonly kmsEndpoint?: string;
     readonly kms: KmsSettings;
+    /** gcp mode: where step-ca runs (local mode: "docker", unused). */
+    readonly runtime: Runtime;
     /** gcp mode: whether a service-account key is created and handed to step-ca (local mode: unused). */
     readonly kmsCredentials: KmsCredentials;
     readonly root: CertificateSettings;
@@ -97,6 +124,8 @@ export interface CaConfig {
     readonly nameConstraints?: NameConstraints;
     readonly image: string;
     readonly localBundleDir: string;
+    /** Set for the gce runtime in gcp mode only. */
+    readonly gce?: GceSettings;
 }
 
 /** Shortest provisioner password accepted: ca.json carries the encrypted key, open to offline guessing. */
@@ -169,12 +198,35 @@ export function validateConfig(
         );
     }
 
-    const kmsCredentials = v.oneOf("kmsCredentials", ["serviceAccountKey", "applicationDefault"] as const);
-    if (mode === "local" && kmsCredentials !== "serviceAccountKey") {
+    const runtime = v.oneOf("runtime", ["docker", "gce"] as const);
+    const kmsCredentialsSetting = v.string("kmsCredentials").trim();
+    const kmsCredentials = kmsCredentialsSetting
+        ? v.oneOf("kmsCredentials", ["serviceAccountKey", "applicationDefault"] as const)
+        : runtime === "gce"
+          ? "applicationDefault"
+          : "serviceAccountKey";
+    if (mode === "local" && (runtime !== "docker" || kmsCredentialsSetting)) {
         problems.push(
-            `${v.key("kmsCredentials")} chooses how step-ca authenticates to Cloud KMS in GCP and is not used in ` +
-                "local mode (step-ca reaches the emulator without credentials). Remove it with " +
-                "`pulumi config rm kmsCredentials`.",
+            `${v.key("runtime")} and ${v.key("kmsCredentials")} choose how step-ca runs in GCP and are not used in ` +
+                "local mode (step-ca reaches the emulator without credentials). Remove them with " +
+                "`pulumi config rm runtime` and `pulumi config rm kmsCredentials`.",
+        );
+    }
+    if (mode === "gcp" && runtime === "gce" && kmsCredentials === "serviceAccountKey") {
+        problems.push(
+            `${v.key("kmsCredentials")} "serviceAccountKey" does not apply to the gce runtime: its VMs run as the ` +
+                "CA's service account and use Application Default Credentials, so no key is ever created. Remove it " +
+                "with `pulumi config rm kmsCredentials` (or set it to applicationDefault).",
+        );
+    }
+    const gceRuntime = mode === "gcp" && runtime === "gce";
+    const misplaced = gceRuntime ? [] : GCE_SETTINGS.filter((name) => !v.isDefault(name));
+    if (misplaced.length > 0) {
+        problems.push(
+            `${misplaced.map((name) => v.key(name)).join(", ")} ${misplaced.length === 1 ? "belongs" : "belong"} to ` +
+                `the gce runtime, but ${mode === "local" ? "mode is local" : `runtime is "${runtime}"`}. Remove ` +
+                `${misplaced.length === 1 ? "it" : "them"} (${misplaced.map((n) => `\`pulumi config rm ${n}\``).join(", ")}), ` +
+                "or set `pulumi config set runtime gce`.",
         );
     }
 
@@ -320,6 +372,8 @@ export function validateConfig(
         );
     }
 
+    const gce = gceRuntime ? readGceSettings(v, location, dnsNames, port, problems) : undefined;
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -327,6 +381,7 @@ export function validateConfig(
         mode,
         project: gcpProject || LOCAL_PROJECT,
         kmsEndpoint: mode === "local" ? kmsEndpoint : undefined,
+        runtime,
         kmsCredentials,
         kms: {
             location,
@@ -356,7 +411,99 @@ export function validateConfig(
         nameConstraints,
         image,
         localBundleDir,
+        ...(gce && { gce }),
     };
+}
+
+/** The gce runtime's settings, each problem recorded: region and zones, replicas, ranges, load balancer, DNS. */
+function readGceSettings(
+    v: Reader,
+    location: string,
+    dnsNames: readonly string[],
+    port: number,
+    problems: string[],
+): GceSettings {
+    const regions: readonly string[] = CLOUD_KMS_LOCATIONS.regions;
+    const regionSetting = v.string("region").trim();
+    const region = regionSetting || (regions.includes(location) ? location : "");
+    if (!regionSetting && !region) {
+        problems.push(
+            `${v.key("region")} is required: location "${location}" is not a single region, and the instance ` +
+                "group, load balancer and Cloud SQL live in one. Choose a region inside it, e.g. " +
+                "`pulumi config set region europe-west1`.",
+        );
+    } else if (!regions.includes(region)) {
+        const guess = closestMatch(region, regions, 3);
+        problems.push(
+            `${v.key("region")} "${region}" is not a Compute Engine region${guess ? `; did you mean "${guess}"?` : ""}. ` +
+                "The instance group and Cloud SQL need a region such as europe-west1 " +
+                "(https://cloud.google.com/compute/docs/regions-zones).",
+        );
+    }
+    const zones = v.stringList("zones");
+    for (const zone of zones.filter((z) => !isZoneOf(z, region))) {
+        problems.push(
+            `${v.key("zones")} entry "${zone}" is not a zone of region "${region}"; zones are the region and a ` +
+                `letter, e.g. ${region}-b. Fix it with \`pulumi config set --path 'zones[0]' ${region}-b\`.`,
+        );
+    }
+    if (new Set(zones).size !== zones.length) {
+        problems.push(`${v.key("zones")} lists a zone more than once.`);
+    }
+    const replicas = v.integer("replicas", 1, MAX_REPLICAS);
+    const machineType = v.string("machineType").trim();
+    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(machineType)) {
+        problems.push(
+            `${v.key("machineType")} "${machineType}" is not a Compute Engine machine type. ` +
+                "Example: `pulumi config set machineType e2-small`.",
+        );
+    }
+    const subnetCidr = v.string("subnetCidr").trim();
+    const subnetProblem = cidrProblem(subnetCidr);
+    if (subnetProblem || Number(subnetCidr.split("/")[1]) > 29) {
+        problems.push(
+            `${v.key("subnetCidr")} "${subnetCidr}" ${subnetProblem ?? "is smaller than a /29, the smallest subnet GCP allows"}. ` +
+                "Example: `pulumi config set subnetCidr 10.20.0.0/24`.",
+        );
+    }
+    const clientCidrs = v.stringList("clientCidrs");
+    if (clientCidrs.length === 0) {
+        problems.push(
+            `${v.key("clientCidrs")} is empty; the firewall lets only these ranges reach the CA port. Set at least ` +
+                "one: `pulumi config set --path 'clientCidrs[0]' 10.0.0.0/8`.",
+        );
+    }
+    for (const cidr of clientCidrs) {
+        const problem = cidrProblem(cidr);
+        if (problem) {
+            problems.push(`${v.key("clientCidrs")} entry "${cidr}" ${problem}.`);
+        }
+    }
+    const loadBalancer = v.oneOf("loadBalancer", ["internal", "external"] as const);
+    const dnsZone = v.string("dnsZone").trim();
+    if (dnsZone && !/^[a-z][a-z0-9-]{0,62}$/.test(dnsZone)) {
+        problems.push(
+            `${v.key("dnsZone")} "${dnsZone}" is not a Cloud DNS managed zone name (lowercase letters, digits and ` +
+                "hyphens, starting with a letter): the zone's name, not its DNS name.",
+        );
+    }
+    if (dnsZone && dnsNames[0] !== undefined && isIP(dnsNames[0]) !== 0) {
+        problems.push(
+            `${v.key("dnsZone")} is set but dnsNames[0] "${dnsNames[0]}" is an IP address; the A record is made for ` +
+                "the first DNS name. Put a DNS name first in dnsNames.",
+        );
+    }
+    const databaseTier = v.string("databaseTier").trim();
+    if (!/^db-[a-z0-9-]+$/.test(databaseTier)) {
+        problems.push(
+            `${v.key("databaseTier")} "${databaseTier}" is not a Cloud SQL tier. ` +
+                "Example: `pulumi config set databaseTier db-custom-1-3840`.",
+        );
+    }
+    if (port === 22) {
+        problems.push(`${v.key("port")} 22 is SSH on the VMs; choose another port for step-ca (443 is usual).`);
+    }
+    return { region, zones, replicas, machineType, subnetCidr, clientCidrs, loadBalancer, dnsZone, databaseTier };
 }
 
 /**
@@ -445,6 +592,40 @@ class Reader {
 
     string(name: SettingName): string {
         return this.raw(name) ?? "";
+    }
+
+    /** Whether the setting has its declared default (the CLI passes defaults along as values). */
+    isDefault(name: SettingName): boolean {
+        const fallback = this.defaultOf(name);
+        const shown = typeof fallback === "object" ? JSON.stringify(fallback) : String(fallback);
+        const value = this.raw(name) ?? "";
+        if (typeof fallback === "object") {
+            try {
+                return JSON.stringify(JSON.parse(value)) === shown;
+            } catch {
+                return false;
+            }
+        }
+        return value.trim() === shown;
+    }
+
+    /** A list of strings (JSON, as the CLI passes lists), trimmed. */
+    stringList(name: SettingName): string[] {
+        const value = this.raw(name) ?? "[]";
+        let list: unknown;
+        try {
+            list = JSON.parse(value);
+        } catch {
+            list = undefined;
+        }
+        if (!Array.isArray(list) || !list.every((n) => typeof n === "string")) {
+            this.problems.push(
+                `${this.key(name)} must be a list of strings, got ${value}. ` +
+                    `Set entries with \`pulumi config set --path '${name}[0]' …\`.`,
+            );
+            return [];
+        }
+        return list.map((n) => n.trim());
     }
 
     boolean(name: SettingName): boolean {

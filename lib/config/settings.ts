@@ -7,7 +7,9 @@
  */
 export const SETTINGS = {
     mode: { type: "string", default: "gcp" },
-    kmsCredentials: { type: "string", default: "serviceAccountKey" },
+    runtime: { type: "string", default: "docker" },
+    // Empty: the runtime's own default (docker: serviceAccountKey, gce: applicationDefault).
+    kmsCredentials: { type: "string", default: "" },
     kmsEndpoint: { type: "string", default: "" },
     location: { type: "string", default: "us-central1" },
     keyRingPrefix: { type: "string", default: "step-ca" },
@@ -36,6 +38,16 @@ export const SETTINGS = {
     nameConstraints: { type: "object", default: {} },
     image: { type: "string", default: "smallstep/step-ca:0.30.2" },
     localBundleDir: { type: "string", default: ".local/bundle" },
+    // gce runtime only (GCE_SETTINGS).
+    region: { type: "string", default: "" },
+    zones: { type: "array", default: [] },
+    replicas: { type: "integer", default: 2 },
+    machineType: { type: "string", default: "e2-small" },
+    subnetCidr: { type: "string", default: "10.20.0.0/24" },
+    clientCidrs: { type: "array", default: [] },
+    loadBalancer: { type: "string", default: "internal" },
+    dnsZone: { type: "string", default: "" },
+    databaseTier: { type: "string", default: "db-custom-1-3840" },
 } as const satisfies Record<string, SettingSpec>;
 
 /** Type and default of one setting, in the terms `Pulumi.yaml` uses. */
@@ -48,6 +60,19 @@ export interface SettingSpec {
 }
 
 export type SettingName = keyof typeof SETTINGS;
+
+/** Settings only the gce runtime reads; set on another runtime they are a mistake. */
+export const GCE_SETTINGS: readonly SettingName[] = [
+    "region",
+    "zones",
+    "replicas",
+    "machineType",
+    "subnetCidr",
+    "clientCidrs",
+    "loadBalancer",
+    "dnsZone",
+    "databaseTier",
+];
 
 /** Settings that hold secrets: read with `getSecret` and never copied into the plain validated config. */
 export const SECRET_SETTINGS: readonly SettingName[] = ["provisionerPassword"];

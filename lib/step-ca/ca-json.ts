@@ -42,6 +42,17 @@ export function stepCaPaths(layout: StepCaLayout, kmsCredentials = true): StepCa
 /** The paths inside the container the program runs; the defaults of every renderer below. */
 export const STEP_CA_CONTAINER_PATHS: StepCaPaths = stepCaPaths(CONTAINER_LAYOUT);
 
+/**
+ * A shared PostgreSQL database for step-ca replicas (badger, the default, is single-process). `dataSource` is a
+ * pgx DSN without a password: the password comes from the file `PGPASSFILE` names, so ca.json holds no secret.
+ */
+export interface PostgresDatabase {
+    /** e.g. `postgresql://step-ca@127.0.0.1:5432/?sslmode=disable` (the Cloud SQL Auth Proxy on the VM). */
+    readonly dataSource: string;
+    /** Database name; step-ca creates it when missing, and its tables at start. */
+    readonly database: string;
+}
+
 /** What ca.json says besides the provisioners. */
 export interface StepCaSettings {
     /** Full `.../cryptoKeyVersions/N` name of the intermediate key: step-ca signs with it. */
@@ -56,6 +67,8 @@ export interface StepCaSettings {
     readonly claims?: Claims;
     /** `authority.policy.x509`; omitted = no issuance policy. */
     readonly policy?: X509Policy;
+    /** PostgreSQL instead of the badger database at `paths.db`. */
+    readonly database?: PostgresDatabase;
 }
 
 /** step's default TLS settings (authority/config/tls_options.go), written out as `step ca init` does. */
@@ -98,6 +111,34 @@ export function stepCaSettingsProblems(settings: StepCaSettings): InputProblem[]
             reason: `"${paths.kmsCredentialsFile}" must not contain ; & % + # ? or whitespace (it goes into a URI)`,
         });
     }
+    if (settings.database) {
+        problems.push(...postgresProblems(settings.database));
+    }
+    return problems;
+}
+
+function postgresProblems(database: PostgresDatabase): InputProblem[] {
+    const problems: InputProblem[] = [];
+    let url: URL | undefined;
+    try {
+        url = new URL(database.dataSource);
+    } catch {
+        url = undefined;
+    }
+    if (!url || !["postgresql:", "postgres:"].includes(url.protocol) || !url.hostname) {
+        problems.push({
+            property: "database.dataSource",
+            reason: `"${database.dataSource}" must be a postgresql:// URL with a host, e.g. postgresql://step-ca@127.0.0.1:5432/`,
+        });
+    } else if (url.password || url.searchParams.has("password")) {
+        problems.push({
+            property: "database.dataSource",
+            reason: "must not carry a password (ca.json is not secret); give it to step-ca in a PGPASSFILE",
+        });
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(database.database)) {
+        problems.push({ property: "database.database", reason: `"${database.database}" is not a PostgreSQL database name` });
+    }
     return problems;
 }
 
@@ -124,7 +165,9 @@ export function renderCaJson(settings: StepCaSettings, provisioners: readonly Re
         insecureAddress: "",
         dnsNames: [...settings.dnsNames],
         logger: { format: settings.logFormat ?? "text" },
-        db: { type: "badgerv2", dataSource: paths.db, badgerFileLoadingMode: "" },
+        db: settings.database
+            ? { type: "postgresql", dataSource: settings.database.dataSource, database: settings.database.database }
+            : { type: "badgerv2", dataSource: paths.db, badgerFileLoadingMode: "" },
         authority: {
             provisioners,
             template: {},

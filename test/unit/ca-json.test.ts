@@ -50,6 +50,18 @@ describe("ca.json", () => {
         assert.deepEqual(config.kms, { type: "cloudkms" });
     });
 
+    it("uses a shared PostgreSQL database when given one, refusing a DSN that carries a password", () => {
+        const database = { dataSource: "postgresql://step-ca@127.0.0.1:5432/?sslmode=disable", database: "stepca" };
+        const config = JSON.parse(renderCaJson({ ...SETTINGS, database }, [PROVISIONER]));
+        assert.deepEqual(config.db, { type: "postgresql", ...database });
+        const problems = (dataSource: string, name = "stepca") =>
+            stepCaSettingsProblems({ ...SETTINGS, database: { dataSource, database: name } }).map((p) => p.reason);
+        assert.match(problems("postgresql://step-ca:hunter2@127.0.0.1:5432/")[0], /must not carry a password/);
+        assert.match(problems("postgresql://step-ca@127.0.0.1/?password=hunter2")[0], /must not carry a password/);
+        assert.match(problems("mysql://step-ca@127.0.0.1/")[0], /must be a postgresql:\/\/ URL/);
+        assert.match(problems("postgresql://step-ca@127.0.0.1/", "drop table;")[0], /not a PostgreSQL database name/);
+    });
+
     it("takes every path as an input, so step-ca can run from a temporary directory", () => {
         const paths = {
             root: "/tmp/ca/certs/root.crt",

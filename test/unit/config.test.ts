@@ -95,6 +95,7 @@ describe("validateConfig", () => {
             mode: "gcp",
             project: "my-project",
             kmsEndpoint: undefined,
+            runtime: "docker",
             kmsCredentials: "serviceAccountKey",
             kms: {
                 location: "us-central1",
@@ -133,6 +134,84 @@ describe("validateConfig", () => {
         assert.equal(devWith({ kmsCredentials: "applicationdefault" }).kmsCredentials, "applicationDefault");
         const [problem] = problemsOf({ kmsCredentials: "workloadIdentity" });
         assert.match(problem, /kmsCredentials "workloadIdentity" must be one of serviceAccountKey, applicationDefault/);
+    });
+
+    it("reads the gce runtime's settings, with the region taken from a regional location", () => {
+        const config = devWith({ runtime: "gce", location: "europe-west1", clientCidrs: '["10.0.0.0/8"]' });
+        assert.equal(config.runtime, "gce");
+        assert.equal(config.kmsCredentials, "applicationDefault");
+        assert.deepEqual(config.gce, {
+            region: "europe-west1",
+            zones: [],
+            replicas: 2,
+            machineType: "e2-small",
+            subnetCidr: "10.20.0.0/24",
+            clientCidrs: ["10.0.0.0/8"],
+            loadBalancer: "internal",
+            dnsZone: "",
+            databaseTier: "db-custom-1-3840",
+        });
+        assert.equal(devWith({}).gce, undefined);
+    });
+
+    it("refuses everything invalid for the gce runtime, in one error", () => {
+        const problems = problemsOf({
+            runtime: "gce",
+            location: "europe",
+            region: "europe-west99",
+            zones: '["us-central1-a", "europe-west99-bb"]',
+            replicas: 0,
+            clientCidrs: '["10.0.0.1/8", "0.0.0.0", "corp"]',
+            subnetCidr: "10.20.0.0/30",
+            loadBalancer: "global",
+            dnsZone: "Example.com.",
+            machineType: "small",
+            databaseTier: "f1-micro",
+            kmsCredentials: "serviceAccountKey",
+        }).join("\n");
+        for (const expected of [
+            /region "europe-west99" is not a Compute Engine region; did you mean "europe-west9"/,
+            /zones entry "us-central1-a" is not a zone of region "europe-west99"/,
+            /zones entry "europe-west99-bb" is not a zone/,
+            /replicas "0" must be a whole number from 1 to 20/,
+            /clientCidrs entry "10.0.0.1\/8" has host bits set; the range is 10.0.0.0\/8/,
+            /clientCidrs entry "0.0.0.0" is not an IPv4 range in CIDR notation/,
+            /clientCidrs entry "corp" is not an IPv4 range/,
+            /subnetCidr "10.20.0.0\/30" is smaller than a \/29/,
+            /loadBalancer "global" must be one of internal, external/,
+            /dnsZone "Example.com." is not a Cloud DNS managed zone name/,
+            /machineType "small" is not a Compute Engine machine type/,
+            /databaseTier "f1-micro" is not a Cloud SQL tier/,
+            /kmsCredentials "serviceAccountKey" does not apply to the gce runtime/,
+        ]) {
+            assert.match(problems, expected);
+        }
+    });
+
+    it("requires a region when location is not one, and at least one client range", () => {
+        const problems = problemsOf({ runtime: "gce", location: "europe" }).join("\n");
+        assert.match(problems, /region is required: location "europe" is not a single region/);
+        assert.match(problems, /clientCidrs is empty/);
+    });
+
+    it("refuses an A record for an IP-first dnsNames list", () => {
+        const problems = problemsOf({
+            runtime: "gce",
+            location: "us-central1",
+            clientCidrs: '["10.0.0.0/8"]',
+            dnsZone: "corp-zone",
+            dnsNames: '["10.1.2.3", "ca.corp"]',
+        });
+        assert.equal(problems.length, 1);
+        assert.match(problems[0], /dnsNames\[0\] "10.1.2.3" is an IP address/);
+    });
+
+    it("refuses gce settings on the docker runtime and in local mode, naming each", () => {
+        const [problem] = problemsOf({ replicas: 3, clientCidrs: '["10.0.0.0/8"]' });
+        assert.match(problem, /stepca-cloudkms:replicas, stepca-cloudkms:clientCidrs belong to the gce runtime, but runtime is "docker"/);
+        assert.match(problem, /`pulumi config rm replicas`, `pulumi config rm clientCidrs`/);
+        const local = problemsOf({ mode: "local", kmsEndpoint: "127.0.0.1:8085", zones: '["us-central1-a"]' });
+        assert.match(local.join("\n"), /zones belongs to the gce runtime, but mode is local/);
     });
 
     it("refuses kmsCredentials in local mode", () => {

@@ -6,7 +6,7 @@ import { stackFile } from "./support/stack-files";
 
 const PASSWORD = "correct-horse-battery-staple";
 
-// Pulumi.prod.yaml under mocks, with the operators' JWK password set as a secret, as its header suggests
+// Pulumi.prod.yaml under mocks (the gce runtime), with the operators' JWK password set as a secret, as its header suggests
 // (`pulumi config set --secret --path 'provisioners[0].password' …`).
 const PROVISIONERS = stackFile("prod")["stepca-cloudkms:provisioners"] as Record<string, unknown>[];
 const WITH_PASSWORD = [{ ...PROVISIONERS[0], password: PASSWORD }, ...PROVISIONERS.slice(1)];

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { healthCheck } from "../../components/docker/step-ca-container";
+import { healthCheck } from "../../lib/step-ca/container";
 
 const root = ["--root", "/home/step/certs/root_ca.crt"];
 

@@ -5,6 +5,7 @@ import { certificateFingerprint } from "../../../lib/pki/fingerprint";
 import { DYNAMIC, MockedResource, StackRun, ofType, one, runStack } from "./mocked-stack";
 import { occursAnywhere, plainOccurrences } from "./secrets";
 import { stackConfig } from "./stack-files";
+import { GCE_TYPES, describeGceRuntime, gceResources } from "./gce-stack";
 
 const P = "stepca-cloudkms";
 const T = {
@@ -36,7 +37,8 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
     let run: StackRun;
     const config: CaConfig = validateConfig(P, stackConfig(stack, overrides), secretKeys);
     const rings = config.kms.separateKeyRings ? 2 : 1;
-    const withKey = config.kmsCredentials === "serviceAccountKey";
+    const gce = config.runtime === "gce";
+    const withKey = !gce && config.kmsCredentials === "serviceAccountKey";
     const CREDENTIALS_FILE = "/run/secrets/step-ca/kms-credentials.json";
 
     before(async () => {
@@ -58,10 +60,10 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
 
     describe("resources", () => {
         it("are exactly the expected ones, each under the expected component", () => {
-            const expected: Record<string, [number, string | undefined]> = {
+            const expected: Record<string, [number, string | string[] | undefined]> = {
                 [T.stepCa]: [1, undefined],
                 [T.services]: [1, T.stepCa],
-                [T.service]: [2, T.services],
+                [T.service]: [2 + (gce ? 4 + (config.gce?.dnsZone ? 1 : 0) : 0), T.services],
                 [T.keys]: [1, T.stepCa],
                 [T.suffix]: [4, undefined],
                 [T.keyRing]: [rings, T.keys],
@@ -73,23 +75,28 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                 [T.root]: [1, T.stepCa],
                 [T.intermediate]: [1, T.stepCa],
                 [T.config]: [1, T.stepCa],
-                [T.container]: [1, T.stepCa],
-                [T.image]: [1, T.container],
-                [T.volume]: [1, T.container],
-                [T.dockerContainer]: [1, T.container],
+                ...(gce
+                    ? gceResources(config)
+                    : {
+                          [T.container]: [1, T.stepCa] as [number, string],
+                          [T.image]: [1, T.container] as [number, string],
+                          [T.volume]: [1, T.container] as [number, string],
+                          [T.dockerContainer]: [1, T.container] as [number, string],
+                      }),
             };
             const counts: Record<string, number> = {};
             for (const r of run.resources) {
                 counts[r.type] = (counts[r.type] ?? 0) + 1;
                 if (r.type !== T.suffix) {
-                    assert.equal(r.parentType, expected[r.type]?.[1], `parent of ${r.type} ${r.name}`);
+                    const parents = [expected[r.type]?.[1]].flat();
+                    assert.ok(parents.includes(r.parentType), `parent of ${r.type} ${r.name}: ${r.parentType}`);
                 }
             }
             assert.deepEqual(
                 counts,
                 Object.fromEntries(Object.entries(expected).map(([type, [count]]) => [type, count])),
             );
-            // Name suffixes: three for the key names, one for the service account.
+            // Name suffixes: three for the key names, one for the service account (and the secret IDs on gce).
             const suffixParents = ofType(run, T.suffix).map((r) => r.parentType).sort();
             assert.deepEqual(suffixParents, [T.account, T.keys, T.keys, T.keys]);
         });
@@ -100,9 +107,21 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
     });
 
     describe("APIs", () => {
-        it("enables Cloud KMS and IAM in the project and leaves them enabled on destroy", () => {
+        it(`enables Cloud KMS and IAM${gce ? ", and what the gce runtime uses," : ""} and leaves them enabled on destroy`, () => {
             const services = ofType(run, T.service);
-            assert.deepEqual(services.map((s) => s.inputs.service).sort(), ["cloudkms.googleapis.com", "iam.googleapis.com"]);
+            const gceServices = gce
+                ? [
+                      "compute.googleapis.com",
+                      "secretmanager.googleapis.com",
+                      "servicenetworking.googleapis.com",
+                      "sqladmin.googleapis.com",
+                      ...(config.gce?.dnsZone ? ["dns.googleapis.com"] : []),
+                  ]
+                : [];
+            assert.deepEqual(
+                services.map((s) => s.inputs.service).sort(),
+                ["cloudkms.googleapis.com", "iam.googleapis.com", ...gceServices].sort(),
+            );
             for (const s of services) {
                 assert.equal(s.inputs.project, config.project);
                 assert.equal(s.inputs.disableOnDestroy, false);
@@ -222,7 +241,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                     assert.ok(!occursAnywhere(rest, needle), `${r.type} ${r.name} references ${what} (${needle})`);
                 }
             }
-            const allowed = new Set([T.iamMember, T.saAccount, T.saKey, T.account]);
+            const allowed = new Set([T.iamMember, T.saAccount, T.saKey, T.account, ...(gce ? GCE_TYPES.iam : [])]);
             assert.deepEqual(iam.filter((r) => !allowed.has(r.type)).map((r) => r.type), []);
             // And the grants that exist are on the intermediate key itself, not on a ring or the project.
             assert.deepEqual(ofType(run, T.iamMember).map((g) => g.inputs.cryptoKeyId), [allowedKey, allowedKey]);
@@ -237,7 +256,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                 assert.deepEqual(plainOccurrences(container().request.rawInputs, key.state.privateKey), []);
                 assert.ok(occursAnywhere(container().request.rawInputs, key.state.privateKey));
             });
-        } else {
+        } else if (!gce) {
             it("has no JSON key (kmsCredentials: applicationDefault), and the container gets no credentials file", () => {
                 assert.deepEqual(ofType(run, T.saKey), []);
                 const files = container().inputs.uploads.map((u: { file: string }) => u.file);
@@ -269,6 +288,11 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             });
         });
     });
+
+    if (gce) {
+        describeGceRuntime(() => run, config);
+        return { run: () => run, config };
+    }
 
     describe("step-ca configuration", () => {
         it("names the intermediate key version and the container's paths", () => {

@@ -160,6 +160,39 @@ async function computedOutputs(type: string, name: string, inputs: Record<string
             };
         case "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember":
             return { etag: "BwY=" };
+        case "gcp:compute/network:Network":
+            return { __id: `projects/${inputs.project}/global/networks/${name}`, name };
+        case "gcp:compute/subnetwork:Subnetwork":
+            return { __id: `projects/${inputs.project}/regions/${inputs.region}/subnetworks/${name}`, name };
+        case "gcp:compute/address:Address": {
+            // Documentation ranges: a private address in the subnet, or TEST-NET-3 for an external one.
+            const address = inputs.addressType === "INTERNAL" ? "10.20.0.10" : "203.0.113.10";
+            return { __id: `projects/${inputs.project}/regions/${inputs.region}/addresses/${name}`, name, address };
+        }
+        case "gcp:compute/globalAddress:GlobalAddress":
+        case "gcp:compute/router:Router":
+            return { name };
+        case "gcp:compute/instanceTemplate:InstanceTemplate": {
+            const template = `projects/${inputs.project}/global/instanceTemplates/${inputs.namePrefix}${sha256(name).slice(0, 8)}`;
+            return { __id: template, selfLink: template, selfLinkUnique: `${template}?uniqueId=4242` };
+        }
+        case "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager":
+            return { instanceGroup: `projects/${inputs.project}/regions/${inputs.region}/instanceGroups/${name}` };
+        case "gcp:compute/regionHealthCheck:RegionHealthCheck":
+            return { __id: `projects/${inputs.project}/regions/${inputs.region}/healthChecks/${name}` };
+        case "gcp:compute/regionBackendService:RegionBackendService":
+            return { __id: `projects/${inputs.project}/regions/${inputs.region}/backendServices/${name}` };
+        case "gcp:sql/databaseInstance:DatabaseInstance":
+            return { name, connectionName: `${inputs.project}:${inputs.region}:${name}` };
+        case "gcp:secretmanager/secret:Secret":
+            return { __id: `projects/${inputs.project}/secrets/${inputs.secretId}`, name: `projects/123456789012/secrets/${inputs.secretId}` };
+        case "gcp:secretmanager/secretVersion:SecretVersion":
+            return { name: `${String(inputs.secret).replace(/^projects\/[^/]+/, "projects/123456789012")}/versions/1` };
+        case "gcp:secretmanager/secretIamMember:SecretIamMember":
+        case "gcp:projects/iAMMember:IAMMember":
+            return { etag: "BwY=" };
+        case "random:index/randomPassword:RandomPassword":
+            return { result: `mock-${sha256(name).slice(0, 26)}` };
         case "docker:index/remoteImage:RemoteImage":
             return { imageId: `sha256:${sha256(inputs.name)}`, repoDigest: `${inputs.name}@sha256:${sha256(inputs.name)}` };
         case "docker:index/volume:Volume":
