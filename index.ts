@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StepCa } from "./components/step-ca";
 import { secretConfigKeys, validateConfig } from "./lib/config/config";
+import { provisionerSecretsOf } from "./lib/config/provisioners";
 
 // Invalid settings stop the program here, before any resource is registered: `pulumi preview` fails with one
 // message listing every problem (a provisioner password set without --secret among them).
@@ -10,6 +11,10 @@ const ca = new StepCa("step-ca", {
     config,
     provisionerPassword: config.provisionerPasswordGiven
         ? new pulumi.Config().requireSecret("provisionerPassword")
+        : undefined,
+    // Read again as a secret: Pulumi holds the whole list as one, and the passwords and client secrets stay secret.
+    provisionerSecrets: config.provisioners
+        ? new pulumi.Config().requireSecretObject<unknown[]>("provisioners").apply(provisionerSecretsOf)
         : undefined,
 });
 
@@ -26,4 +31,5 @@ export = {
     ...(ca.localBundleDir !== undefined && { localBundleDir: ca.localBundleDir }),
     bootstrapCommand: ca.bootstrapCommand,
     provisionerPassword: ca.provisionerPassword,
+    provisionerPasswords: ca.provisionerPasswords,
 };

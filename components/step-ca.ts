@@ -27,8 +27,13 @@ const edges = {
 export interface StepCaArgs {
     /** The validated stack configuration. Plain values: they decide which resources exist. */
     config: CaConfig;
-    /** Provisioner password (secret); a password is generated when omitted. */
+    /** Provisioner password (secret) of the single JWK provisioner; a password is generated when omitted. */
     provisionerPassword?: pulumi.Input<string>;
+    /**
+     * The secrets of `config.provisioners` by provisioner name (pass a secret): JWK passwords and OIDC client
+     * secrets, as `provisionerSecretsOf` reads them from the setting.
+     */
+    provisionerSecrets?: pulumi.Input<{ passwords: Record<string, string>; clientSecrets: Record<string, string> }>;
 }
 
 /**
@@ -57,8 +62,10 @@ export class StepCa extends pulumi.ComponentResource {
     readonly localBundleDir?: string;
     /** `step ca bootstrap …` for clients. */
     readonly bootstrapCommand: pulumi.Output<string>;
-    /** The JWK provisioner's password (secret). */
+    /** The (first) JWK provisioner's password (secret); empty without a JWK provisioner. */
     readonly provisionerPassword: pulumi.Output<string>;
+    /** Every JWK provisioner's password by name (secret), given or generated. */
+    readonly provisionerPasswords: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: StepCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stepca:index:StepCa", name, {}, opts);
@@ -133,10 +140,12 @@ export class StepCa extends pulumi.ComponentResource {
                 validityDays: config.intermediate.validityDays,
                 renewBeforeDays: config.intermediate.renewBeforeDays,
                 kmsEndpoint: config.kmsEndpoint,
+                nameConstraints: config.nameConstraints,
             },
             parent,
         );
 
+        const secrets = pulumi.output(args.provisionerSecrets ?? { passwords: {}, clientSecrets: {} });
         const layout: StepCaLayout = local ? stepCaLayout(path.resolve(config.localBundleDir)) : CONTAINER_LAYOUT;
         const stepCaConfig = new StepCaConfig(
             `${name}-config`,
@@ -151,15 +160,28 @@ export class StepCa extends pulumi.ComponentResource {
                 database: database?.stepCaDatabase,
                 provisionerName: config.provisionerName,
                 provisionerPassword: args.provisionerPassword,
+                provisioners: config.provisioners && [...config.provisioners],
+                provisionerPasswords:
+                    config.provisionerSecretsGiven.passwords.length > 0 ? secrets.apply((s) => s.passwords) : undefined,
+                // Given only when there are some: a client secret makes the caJson output secret.
+                clientSecrets:
+                    config.provisionerSecretsGiven.clientSecrets.length > 0
+                        ? secrets.apply((s) => s.clientSecrets)
+                        : undefined,
+                claims: config.claims,
+                policy: config.policy,
                 // The emulator takes no credentials; in GCP a service-account key, or Application Default Credentials.
                 paths: stepCaPaths(layout, !local && !gce && config.kmsCredentials === "serviceAccountKey"),
             },
             parent,
         );
         this.provisionerPassword = pulumi.secret(stepCaConfig.provisionerPassword);
+        this.provisionerPasswords = pulumi.secret(stepCaConfig.jwkPasswords);
 
         const files = {
-            caJson: stepCaConfig.caJson,
+            // Secret with a client secret inside; marked here too, so consumers see it secret whatever the engine does
+            // with the provider's additionalSecretOutputs.
+            caJson: config.provisionerSecretsGiven.clientSecrets.length > 0 ? pulumi.secret(stepCaConfig.caJson) : stepCaConfig.caJson,
             defaultsJson: stepCaConfig.defaultsJson,
             rootCertPem: root.certPem,
             intermediateCertPem: intermediate.certPem,

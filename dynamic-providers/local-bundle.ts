@@ -33,7 +33,8 @@ interface BundleState {
 
 /** Which content goes to which path, and with what mode. */
 const FILES: readonly { path: keyof LocalBundlePaths; content: Exclude<keyof BundleState, "paths">; mode: number }[] = [
-    { path: "caJson", content: "caJson", mode: 0o644 },
+    // ca.json may carry an OIDC client secret.
+    { path: "caJson", content: "caJson", mode: 0o600 },
     { path: "defaultsJson", content: "defaultsJson", mode: 0o644 },
     { path: "rootCert", content: "rootCertPem", mode: 0o644 },
     { path: "intermediateCert", content: "intermediateCertPem", mode: 0o644 },

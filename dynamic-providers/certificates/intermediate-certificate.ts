@@ -9,6 +9,7 @@ import {
     certificateProvider,
 } from "./certificate-lifecycle";
 import { containsUnknown } from "../provider-inputs";
+import type { NameConstraints } from "../../lib/pki/name-constraints";
 
 export interface IntermediateCertificateArgs {
     /** Full `projects/…/cryptoKeyVersions/N` name of the intermediate key: the key step-ca signs with. */
@@ -24,6 +25,8 @@ export interface IntermediateCertificateArgs {
     readonly renewBeforeDays: pulumi.Input<number>;
     /** `host:port` of a KMS emulator; omitted = Google Cloud KMS with Application Default Credentials. */
     readonly kmsEndpoint?: pulumi.Input<string>;
+    /** Critical NameConstraints extension; omitted = none. Changing it re-mints the intermediate. */
+    readonly nameConstraints?: pulumi.Input<NameConstraints>;
 }
 
 /** The provider's inputs, as Pulumi hands them over once resolved. */
@@ -41,7 +44,15 @@ export type IntermediateCertificateState = IntermediateCertificateInputs & Certi
  */
 export const intermediateCertificateProvider: pulumi.dynamic.ResourceProvider =
     certificateProvider<IntermediateCertificateInputs>({
-        requestKeys: ["keyVersion", "issuerKeyVersion", "issuerCertPem", "subject", "validityDays", "renewBeforeDays"],
+        requestKeys: [
+            "keyVersion",
+            "issuerKeyVersion",
+            "issuerCertPem",
+            "subject",
+            "validityDays",
+            "renewBeforeDays",
+            "nameConstraints",
+        ],
         updatableKeys: ["renewBeforeDays"],
         requestProblems: intermediateRequestProblems,
         mint: mintIntermediateCertificate,

@@ -8,6 +8,12 @@ import { cidrProblem, isZoneOf } from "./network-values";
 import { closestMatch, dnsNamesProblems, parseKmsDuration } from "./values";
 import type { KmsSigningAlgorithmName } from "../kms/algorithms";
 import { parseEndpoint } from "../kms/client";
+import type { Claims } from "../step-ca/claims";
+import type { ProvisionerSpec } from "../step-ca/provisioners";
+import type { X509Policy } from "../step-ca/x509-policy";
+import type { NameConstraints } from "../pki/name-constraints";
+import { readAuthorityClaims, readNameConstraints, readPolicy } from "./issuance";
+import { readProvisioners } from "./provisioners";
 
 /**
  * The short alias the config accepts for each Cloud KMS signing algorithm the certificate providers support.
@@ -103,6 +109,19 @@ export interface CaConfig {
     readonly provisionerName: string;
     /** Whether provisionerPassword is set; read its value with `getSecret`. Unset means generate one. */
     readonly provisionerPasswordGiven: boolean;
+    /**
+     * The provisioners, without their secrets; undefined = the single JWK provisioner `provisionerName`. Read the
+     * secrets with `provisionerSecretsOf` from the setting as a secret.
+     */
+    readonly provisioners?: readonly ProvisionerSpec[];
+    /** Names of provisioners whose secret the setting carries: JWK passwords and OIDC client secrets. */
+    readonly provisionerSecretsGiven: { readonly passwords: readonly string[]; readonly clientSecrets: readonly string[] };
+    /** Authority-wide lifetimes (ca.json `authority.claims`); undefined = step-ca's defaults. */
+    readonly claims?: Claims;
+    /** ca.json `authority.policy.x509`; undefined = none. */
+    readonly policy?: X509Policy;
+    /** NameConstraints in the intermediate; undefined = none. */
+    readonly nameConstraints?: NameConstraints;
     readonly image: string;
     readonly localBundleDir: string;
     /** Set for the gce runtime in gcp mode only. */
@@ -307,6 +326,31 @@ export function validateConfig(
                 "one it has.",
         );
     }
+    const authority = readAuthorityClaims(v.key("claims"), v.string("claims"), problems);
+    const provisioners = readProvisioners({
+        key: v.key("provisioners"),
+        text: v.string("provisioners"),
+        secret: secret.has(v.key("provisioners")),
+        lifetimes: authority.lifetimes,
+        minPasswordLength: MIN_PROVISIONER_PASSWORD_LENGTH,
+        problems,
+    });
+    if (provisioners.specs && provisionerPassword) {
+        problems.push(
+            `${v.key("provisionerPassword")} is set, but so is ${v.key("provisioners")}; the password belongs to the ` +
+                "single JWK provisioner used when provisioners is empty. Give it to a JWK entry instead " +
+                "(`pulumi config set --secret --path 'provisioners[0].password' …`) and `pulumi config rm " +
+                "provisionerPassword`.",
+        );
+    }
+    if (provisioners.specs && provisionerName !== SETTINGS.provisionerName.default) {
+        problems.push(
+            `${v.key("provisionerName")} is set, but so is ${v.key("provisioners")}, which names every provisioner. ` +
+                "Add a JWK entry with that name to provisioners and `pulumi config rm provisionerName`.",
+        );
+    }
+    const policy = readPolicy(v.key("policy"), v.string("policy"), dnsNames, problems);
+    const nameConstraints = readNameConstraints(v.key("nameConstraints"), v.string("nameConstraints"), dnsNames, problems);
     const image = v.string("image").trim();
     const wellFormed = /^(?:[^\s/@]+\/)*[^\s:/@]+(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/.test(image);
     if (!wellFormed || !/[:@][^/]*$/.test(image)) {
@@ -360,6 +404,11 @@ export function validateConfig(
         port,
         provisionerName,
         provisionerPasswordGiven: provisionerPassword !== "",
+        provisioners: provisioners.specs,
+        provisionerSecretsGiven: { passwords: provisioners.passwordsGiven, clientSecrets: provisioners.clientSecretsGiven },
+        claims: authority.claims,
+        policy,
+        nameConstraints,
         image,
         localBundleDir,
         ...(gce && { gce }),

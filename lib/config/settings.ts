@@ -31,6 +31,11 @@ export const SETTINGS = {
     port: { type: "integer", default: 9000 },
     provisionerName: { type: "string", default: "admin" },
     provisionerPassword: { type: "string", default: "" },
+    // Structured settings (set with `pulumi config set --path`); empty means "not configured".
+    provisioners: { type: "array", items: "object", default: [] },
+    claims: { type: "object", default: {} },
+    policy: { type: "object", default: {} },
+    nameConstraints: { type: "object", default: {} },
     image: { type: "string", default: "smallstep/step-ca:0.30.2" },
     localBundleDir: { type: "string", default: ".local/bundle" },
     // gce runtime only (GCE_SETTINGS).
@@ -47,9 +52,11 @@ export const SETTINGS = {
 
 /** Type and default of one setting, in the terms `Pulumi.yaml` uses. */
 export interface SettingSpec {
-    readonly type: "string" | "integer" | "boolean" | "array";
+    readonly type: "string" | "integer" | "boolean" | "array" | "object";
+    /** Element type of an array; default "string". */
+    readonly items?: "string" | "object";
     /** The value a stack gets when it does not set the setting. */
-    readonly default?: string | number | boolean | readonly string[];
+    readonly default?: string | number | boolean | readonly string[] | readonly object[] | Readonly<Record<string, never>>;
 }
 
 export type SettingName = keyof typeof SETTINGS;

@@ -4,6 +4,7 @@
  */
 import type { CertificateSubject } from "./certificate-templates";
 import type { InputProblem } from "../config/input-problems";
+import { type NameConstraints, nameConstraintsProblems } from "./name-constraints";
 import { parseKeyVersionName } from "../kms/names";
 
 export interface RootCertificateRequest {
@@ -24,6 +25,8 @@ export interface IntermediateCertificateRequest {
     readonly validityDays: number;
     /** Re-mint this many days before expiry. */
     readonly renewBeforeDays: number;
+    /** Bounds on the names its leaves may carry; omitted or empty = none (no extension). */
+    readonly nameConstraints?: NameConstraints;
 }
 
 /** Problems with a root request; `skip` names inputs not known yet (preview), which are not checked. */
@@ -46,6 +49,9 @@ export function intermediateRequestProblems(
         ...subjectProblems(request.subject, skip),
         ...dayCountProblems("validityDays", request.validityDays, 1, skip),
         ...dayCountProblems("renewBeforeDays", request.renewBeforeDays, 0, skip),
+        ...(skip.has("nameConstraints") || request.nameConstraints === undefined
+            ? []
+            : nameConstraintsProblems(request.nameConstraints).map((reason) => ({ property: "nameConstraints", reason }))),
     ];
     if (!skip.has("issuerCertPem") && !/-----BEGIN CERTIFICATE-----/.test(String(request.issuerCertPem))) {
         problems.push({ property: "issuerCertPem", reason: "must be the root certificate in PEM" });

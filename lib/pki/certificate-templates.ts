@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type * as X509 from "@peculiar/x509";
 import type { Validity } from "./certificate-validity";
+import { type NameConstraints, hasNameConstraints, nameConstraintsExtension } from "./name-constraints";
 import { loadX509 } from "./x509";
 
 /** Distinguished-name fields a CA subject can carry. */
@@ -77,7 +78,8 @@ export async function rootCertificateTemplate(args: {
 
 /**
  * Intermediate: CA with path length 0 (it signs leaves only), may sign certificates and CRLs; its authority key
- * identifier is the issuer's subject key identifier so chain builders find the root.
+ * identifier is the issuer's subject key identifier so chain builders find the root. With `nameConstraints`, a
+ * critical NameConstraints extension bounds the names its leaves may carry.
  */
 export async function intermediateCertificateTemplate(args: {
     publicKey: X509.PublicKey;
@@ -85,6 +87,7 @@ export async function intermediateCertificateTemplate(args: {
     validity: Validity;
     issuer: X509.X509Certificate;
     serialNumber?: string;
+    nameConstraints?: NameConstraints;
 }): Promise<CertificateTemplate> {
     const x509 = loadX509();
     const issuerKeyId = args.issuer.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
@@ -102,6 +105,7 @@ export async function intermediateCertificateTemplate(args: {
             new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
             await x509.SubjectKeyIdentifierExtension.create(args.publicKey),
             new x509.AuthorityKeyIdentifierExtension(issuerKeyId),
+            ...(hasNameConstraints(args.nameConstraints) ? [nameConstraintsExtension(args.nameConstraints)] : []),
         ],
     };
 }

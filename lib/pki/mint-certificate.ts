@@ -59,7 +59,13 @@ export async function mintIntermediateCertificate(
     const validity = clampToIssuer(validityFromNow(request.validityDays), issuer.notAfter, request.renewBeforeDays);
     const kmsKey = await getPublicKey(client, request.keyVersion, options);
     const publicKey = new x509.PublicKey(kmsKey.pem);
-    const template = await intermediateCertificateTemplate({ publicKey, subject: request.subject, validity, issuer });
+    const template = await intermediateCertificateTemplate({
+        publicKey,
+        subject: request.subject,
+        validity,
+        issuer,
+        nameConstraints: request.nameConstraints,
+    });
     const certPem = await signTemplate(client, template, publicKey, request.issuerKeyVersion, issuerAlgorithm, options);
     const minted = new X509Certificate(certPem);
     const issuerCert = new X509Certificate(request.issuerCertPem);

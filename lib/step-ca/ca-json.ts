@@ -4,7 +4,9 @@
  */
 import { dnsNamesProblems, parseHostPort } from "../config/values";
 import { type InputProblem, describeProblems } from "../config/input-problems";
-import type { JwkProvisioner } from "./jwk-provisioner";
+import type { Claims } from "./claims";
+import type { RenderedProvisioner } from "./provisioners";
+import type { X509Policy } from "./x509-policy";
 import { parseKeyVersionName } from "../kms/names";
 import { CONTAINER_LAYOUT, type StepCaLayout } from "./layout";
 
@@ -51,7 +53,7 @@ export interface PostgresDatabase {
     readonly database: string;
 }
 
-/** What ca.json says besides the provisioner. */
+/** What ca.json says besides the provisioners. */
 export interface StepCaSettings {
     /** Full `.../cryptoKeyVersions/N` name of the intermediate key: step-ca signs with it. */
     readonly intermediateKeyVersion: string;
@@ -61,6 +63,10 @@ export interface StepCaSettings {
     readonly dnsNames: readonly string[];
     readonly paths?: Partial<StepCaPaths>;
     readonly logFormat?: "text" | "json";
+    /** `authority.claims`: lifetimes for every provisioner; omitted = step-ca's defaults. */
+    readonly claims?: Claims;
+    /** `authority.policy.x509`; omitted = no issuance policy. */
+    readonly policy?: X509Policy;
     /** PostgreSQL instead of the badger database at `paths.db`. */
     readonly database?: PostgresDatabase;
 }
@@ -140,7 +146,7 @@ function postgresProblems(database: PostgresDatabase): InputProblem[] {
  * ca.json for step-ca with its intermediate key in Cloud KMS. `key` is the bare key-version name and `kms` has
  * type cloudkms, with the credentials file in its URI unless Application Default Credentials are used.
  */
-export function renderCaJson(settings: StepCaSettings, provisioner: JwkProvisioner): string {
+export function renderCaJson(settings: StepCaSettings, provisioners: readonly RenderedProvisioner[]): string {
     const problems = stepCaSettingsProblems(settings);
     if (problems.length > 0) {
         throw new Error(describeProblems("invalid step-ca settings", problems));
@@ -162,7 +168,13 @@ export function renderCaJson(settings: StepCaSettings, provisioner: JwkProvision
         db: settings.database
             ? { type: "postgresql", dataSource: settings.database.dataSource, database: settings.database.database }
             : { type: "badgerv2", dataSource: paths.db, badgerFileLoadingMode: "" },
-        authority: { provisioners: [provisioner], template: {}, backdate: "1m0s" },
+        authority: {
+            provisioners,
+            template: {},
+            backdate: "1m0s",
+            ...(settings.claims && Object.keys(settings.claims).length > 0 ? { claims: settings.claims } : {}),
+            ...(settings.policy && Object.keys(settings.policy).length > 0 ? { policy: { x509: settings.policy } } : {}),
+        },
         tls: DEFAULT_TLS,
     };
     return `${JSON.stringify(config, null, "\t")}\n`;

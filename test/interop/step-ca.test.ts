@@ -1,54 +1,27 @@
 /**
- * Interop: the real step-ca and step CLI against the CA this program builds.
- *
- * Root and intermediate are minted by the program's providers against the local KMS emulator, ca.json and
- * defaults.json are rendered by the program's config provider (container paths mapped to a temp dir), then the real
- * step-ca (built from its Go module at the version of the image the program pins) signs leaves with the
- * intermediate key on the emulator, reached unmodified: HTTPS_PROXY sends its gRPC to a local CONNECT proxy that
- * tunnels cloudkms.googleapis.com:443 to the emulator's TLS port, whose certificate the test CA in SSL_CERT_FILE
- * vouches for; a service-account key file with a real RSA key authenticates with self-signed JWTs.
+ * Interop: the real step-ca and step CLI against the CA this program builds with its default settings (one JWK
+ * provisioner), stood up by support/interop-ca.ts: root and intermediate minted by the program's providers on the
+ * local KMS emulator, ca.json rendered by its config provider, and the real step-ca (built from its Go module at the
+ * version of the image the program pins) signing leaves with the intermediate key on the emulator, reached unmodified
+ * through HTTPS_PROXY and TLS.
  */
 import assert from "node:assert/strict";
-import { X509Certificate, randomBytes } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { test } from "node:test";
-import { intermediateCertificateProvider } from "../../dynamic-providers/certificates/intermediate-certificate";
-import { rootCertificateProvider } from "../../dynamic-providers/certificates/root-certificate";
-import { stepCaConfigProvider } from "../../dynamic-providers/step-ca-config";
-import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator/emulator-crypto-key";
-import { emulatorKeyRingProvider } from "../../dynamic-providers/emulator/emulator-key-ring";
-import { CLOUD_KMS_HOST, createServiceAccountJson, createTlsIdentity, startConnectProxy, startKmsEmulator } from "../../kms-emulator/index";
-import { stepCaPaths } from "../../lib/step-ca/ca-json";
-import { listenAddress, subjectOf, validateConfig } from "../../lib/config/config";
+import { createTlsIdentity } from "../../kms-emulator/index";
 import { SETTINGS } from "../../lib/config/settings";
-import { createKmsClient } from "../../lib/kms/client";
-import { stepCaLayout } from "../../lib/step-ca/layout";
 import { realToolsPresent } from "../support/real-tools";
-import { type StepCaProcess, freePort, startStepCa } from "./support/step-ca-process";
+import { KMS_AUTHORITY, splitPem, startInteropCa } from "./support/interop-ca";
 import { STEP_TOOLS_NEEDED, expectSuccess, installStep, run } from "./support/step-tools";
 
-const PROJECT_NAME = "stepca-cloudkms";
-const KMS_AUTHORITY = `${CLOUD_KMS_HOST}:443`;
 const LEAF_NAME = "interop.example.test";
-
-/** Everything a provider's create() returns, as the engine would store it. */
-type Outs = Record<string, unknown>;
-
-async function create(provider: { create?: (inputs: any) => Promise<{ id: string; outs?: any }> }, inputs: Outs): Promise<Outs> {
-    const result = await provider.create!(inputs);
-    return result.outs as Outs;
-}
 
 /** Without the terminal colours the step CLI prints. */
 function plain(text: string): string {
     return text.replace(/\x1b\[[0-9;]*m/g, "");
-}
-
-function splitPem(bundle: string): string[] {
-    return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
 }
 
 test("real step-ca + step CLI issue, verify and renew certificates from the CA the program configures", { timeout: 30 * 60_000 }, async (t) => {
@@ -64,165 +37,19 @@ test("real step-ca + step CLI issue, verify and renew certificates from the CA t
     const imageTag = String(SETTINGS.image.default).split(":").pop();
     assert.match(caVersion, new RegExp(`^Smallstep CA/${imageTag!.replace(/\./g, "\\.")} `), `step-ca must match the pinned image ${SETTINGS.image.default}`);
 
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-interop-"));
-    const cleanups: (() => Promise<void> | void)[] = [() => fs.rmSync(tmp, { recursive: true, force: true })];
-    t.after(async () => {
-        for (const cleanup of cleanups.reverse()) {
-            try {
-                await cleanup();
-            } catch (e) {
-                console.warn(`cleanup: ${(e as Error).message}`);
-            }
-        }
-    });
-
-    // --- the program's configuration (defaults of Pulumi.yaml / lib/config/settings.ts) --------------------------
-    const port = await freePort();
-    // One emulator, as `npm run local` runs it: the program's providers use its plaintext port, step-ca its TLS port
-    // as cloudkms.googleapis.com, whose certificate the throwaway CA in SSL_CERT_FILE vouches for.
-    const tlsIdentity = await createTlsIdentity();
-    const kmsLog: string[] = [];
-    const emulator = await startKmsEmulator({ hsmPendingMs: 0, tls: { certPem: tlsIdentity.certPem, keyPem: tlsIdentity.keyPem }, log: (l) => kmsLog.push(l) });
-    cleanups.push(() => emulator.stop());
-    const config = validateConfig(PROJECT_NAME, {
-        // Set explicitly: the emulator, like Cloud KMS, wants a 6-30 character project ID.
-        "gcp:project": "stepca-interop",
-        [`${PROJECT_NAME}:mode`]: "local",
-        [`${PROJECT_NAME}:kmsEndpoint`]: emulator.address,
-        [`${PROJECT_NAME}:dnsNames`]: JSON.stringify(["localhost", "127.0.0.1"]),
-        [`${PROJECT_NAME}:port`]: String(port),
-    });
-    const kmsEndpoint = emulator.address;
-
-    // --- keys on the emulator, through the program's emulator providers (the real @google-cloud/kms client) -----
-    const suffix = randomBytes(3).toString("hex");
-    const ring = (role: string) =>
-        create(emulatorKeyRingProvider, {
-            kmsEndpoint,
-            project: config.project,
-            location: config.kms.location,
-            keyRingId: `${config.kms.keyRingPrefix}-${role}-${suffix}`,
-        });
-    const rootRing = await ring("root");
-    const intermediateRing = config.kms.separateKeyRings ? await ring("intermediate") : rootRing;
-    const key = (role: string, keyRing: Outs, algorithm: string) =>
-        create(emulatorCryptoKeyProvider, {
-            kmsEndpoint,
-            keyRing: keyRing.name,
-            cryptoKeyId: `${role}-${suffix}`,
-            algorithm,
-            protectionLevel: config.kms.protectionLevel,
-            destroyScheduledDuration: config.kms.destroyScheduledDuration,
-            labels: { app: "step-ca", role },
-        });
-    const rootKey = await key("root", rootRing, config.kms.rootAlgorithm);
-    const intermediateKey = await key("intermediate", intermediateRing, config.kms.intermediateAlgorithm);
-    const rootKeyVersion = rootKey.keyVersion as string;
-    const intermediateKeyVersion = intermediateKey.keyVersion as string;
-
-    // --- root and intermediate through the program's certificate providers ---------------------------------------
-    const rootInputs = { keyVersion: rootKeyVersion, subject: subjectOf(config.root), validityDays: config.root.validityDays, kmsEndpoint };
-    const rootCheck = await rootCertificateProvider.check!({}, rootInputs);
-    assert.deepEqual(rootCheck.failures ?? [], []);
-    const root = await create(rootCertificateProvider, rootInputs);
-    const intermediateInputs = {
-        keyVersion: intermediateKeyVersion,
-        issuerKeyVersion: rootKeyVersion,
-        issuerCertPem: root.certPem,
-        subject: subjectOf(config.intermediate),
-        validityDays: config.intermediate.validityDays,
-        renewBeforeDays: config.intermediate.renewBeforeDays,
-        kmsEndpoint,
-    };
-    const intermediateCheck = await intermediateCertificateProvider.check!({}, intermediateInputs);
-    assert.deepEqual(intermediateCheck.failures ?? [], []);
-    const intermediate = await create(intermediateCertificateProvider, intermediateInputs);
-    const rootPem = root.certPem as string;
-    const intermediatePem = intermediate.certPem as string;
-
-    // --- step-ca's files: the container layout (STEPPATH /home/step, secrets /run/secrets/step-ca) in the temp dir,
-    // turned into ca.json's paths by the same function the program uses ------------------------------------------
-    const files = stepCaLayout(path.join(tmp, "step"), path.join(tmp, "secrets"));
-    const stepPath = files.stepPath;
-    const paths = stepCaPaths(files);
-    const configInputs = {
-        intermediateKeyVersion,
-        rootCertPem: rootPem,
-        dnsNames: [...config.dnsNames],
-        address: listenAddress(config.mode, config.port), // as the program renders it
-        provisionerName: config.provisionerName,
-        paths,
-    };
-    const configCheck = await stepCaConfigProvider.check!({}, configInputs);
-    assert.deepEqual(configCheck.failures ?? [], []);
-    const rendered = await create(stepCaConfigProvider, configInputs);
+    // --- the CA the program configures with its defaults (Pulumi.yaml / lib/config/settings.ts), step-ca running --
+    const ca = await startInteropCa(t);
+    const { tmp, config, files, rootPem, intermediatePem, rendered, emulator, kmsLog, admin, tunnelled, refused, stepCa, cli } = ca;
+    const { rootKeyVersion, intermediateKeyVersion, signsBy } = ca;
     const provisionerPassword = rendered.provisionerPassword as string;
     assert.ok(provisionerPassword.length >= 20, "the config provider generates a strong provisioner password");
-
-    for (const dir of [path.dirname(files.caJson), path.dirname(files.rootCert), path.dirname(files.password), path.join(tmp, "home")]) {
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    }
-    fs.writeFileSync(files.caJson, rendered.caJson as string);
-    fs.writeFileSync(files.defaultsJson, rendered.defaultsJson as string);
-    fs.writeFileSync(files.rootCert, rootPem);
-    fs.writeFileSync(files.intermediateCert, intermediatePem);
-    // step-ca's --password-file: the program uploads the provisioner password there (unused with KMS keys).
-    fs.writeFileSync(files.password, provisionerPassword, { mode: 0o600 });
-    fs.writeFileSync(files.kmsCredentials, createServiceAccountJson(config.project), { mode: 0o600 });
     const passwordFile = path.join(tmp, "provisioner-password");
     fs.writeFileSync(passwordFile, provisionerPassword, { mode: 0o600 });
     const wrongPasswordFile = path.join(tmp, "wrong-password");
     fs.writeFileSync(wrongPasswordFile, `${provisionerPassword}-wrong`, { mode: 0o600 });
-
-    // --- step-ca's route to the emulator's TLS port; from here on, count only what step-ca does ------------------
-    const trustFile = path.join(tmp, "test-ca.pem");
-    fs.writeFileSync(trustFile, tlsIdentity.caCertPem);
-    const emptyCertDir = fs.mkdtempSync(path.join(tmp, "no-certs-"));
-    // The test's own calls (disable/enable the key) go to the plaintext port while step-ca uses TLS: one state.
-    const admin = createKmsClient(emulator.address);
-    cleanups.push(() => admin.close());
-    const tunnelled: string[] = [];
-    const refused: string[] = [];
-    const proxy = await startConnectProxy({
-        routes: { [KMS_AUTHORITY]: { host: "127.0.0.1", port: emulator.tlsPort! } },
-        onConnect: (authority, ok) => (ok ? tunnelled : refused).push(authority),
-    });
-    cleanups.push(() => proxy.stop());
-    emulator.calls.reset();
-    kmsLog.length = 0;
-
-    const signsBy = (keyVersion: string, outcome = "OK") =>
-        kmsLog.filter((l) => l.startsWith(`AsymmetricSign ${keyVersion} -> ${outcome}`)).length;
     const signs = () => emulator.calls.byMethod().AsymmetricSign ?? 0;
-
-    // --- step-ca, started as the container starts it (argv, HOME/STEPPATH), plus the routing variables -----------
-    const stepCaEnv: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: path.join(tmp, "home"), // writable HOME: the Google auth library looks for ~/.config/gcloud
-        STEPPATH: stepPath,
-        HTTPS_PROXY: proxy.url, // gRPC-Go: CONNECT cloudkms.googleapis.com:443 through the test proxy
-        SSL_CERT_FILE: trustFile, // Go's crypto/x509: trust the test CA (and only it)
-        SSL_CERT_DIR: emptyCertDir,
-    };
-    const stepCa: StepCaProcess = await startStepCa({
-        stepCa: tools.stepCa,
-        args: ["--password-file", files.password, files.caJson],
-        env: stepCaEnv,
-        port: config.port,
-        serverName: config.dnsNames[0],
-        rootPem,
-        timeoutMs: 90_000,
-    });
-    cleanups.push(() => stepCa.stop());
     t.diagnostic(`step-ca up on 127.0.0.1:${config.port}; KMS calls at start: ${JSON.stringify(emulator.calls.byMethod())}`);
 
-    const cli = (args: string[]) =>
-        run(tools.step, args, {
-            cwd: tmp,
-            // No proxy variables: the CLI talks to step-ca directly; defaults.json (from STEPPATH) gives URL and root.
-            env: { PATH: process.env.PATH, HOME: path.join(tmp, "home"), STEPPATH: stepPath },
-            timeoutMs: 60_000,
-        });
     const issue = (name: string, password = passwordFile) =>
         cli(["ca", "certificate", LEAF_NAME, `${name}.crt`, `${name}.key`, "--provisioner", config.provisionerName, "--provisioner-password-file", password, "--force"]);
 

@@ -8,20 +8,22 @@ import {
     stepCaSettingsProblems,
 } from "../../lib/step-ca/ca-json";
 import type { JwkProvisioner } from "../../lib/step-ca/jwk-provisioner";
+import { renderProvisioner } from "../../lib/step-ca/provisioners";
 
 const KEY_VERSION = "projects/acme-pki/locations/europe-west1/keyRings/ca/cryptoKeys/intermediate/cryptoKeyVersions/3";
-const PROVISIONER: JwkProvisioner = {
+const JWK: JwkProvisioner = {
     type: "JWK",
     name: "admin",
     key: { use: "sig", kty: "EC", kid: "kid", crv: "P-256", alg: "ES256", x: "x", y: "y" },
     encryptedKey: "header.key.iv.ciphertext.tag",
 };
+const PROVISIONER = renderProvisioner({ type: "JWK", name: "admin" }, { jwk: JWK });
 const SETTINGS = { intermediateKeyVersion: KEY_VERSION, address: ":9000", dnsNames: ["ca.example.com", "localhost"] };
 const FINGERPRINT = "0f".repeat(32);
 
 describe("ca.json", () => {
     it("has every field step-ca validates, for Cloud KMS with a credentials file", () => {
-        const config = JSON.parse(renderCaJson(SETTINGS, PROVISIONER));
+        const config = JSON.parse(renderCaJson(SETTINGS, [PROVISIONER]));
         assert.equal(config.root, "/home/step/certs/root_ca.crt");
         assert.equal(config.crt, "/home/step/certs/intermediate_ca.crt");
         assert.equal(config.key, KEY_VERSION, "the bare key-version resource name");
@@ -44,13 +46,13 @@ describe("ca.json", () => {
     });
 
     it("omits the credentials part of the KMS URI for Application Default Credentials", () => {
-        const config = JSON.parse(renderCaJson({ ...SETTINGS, paths: { kmsCredentialsFile: null } }, PROVISIONER));
+        const config = JSON.parse(renderCaJson({ ...SETTINGS, paths: { kmsCredentialsFile: null } }, [PROVISIONER]));
         assert.deepEqual(config.kms, { type: "cloudkms" });
     });
 
     it("uses a shared PostgreSQL database when given one, refusing a DSN that carries a password", () => {
         const database = { dataSource: "postgresql://step-ca@127.0.0.1:5432/?sslmode=disable", database: "stepca" };
-        const config = JSON.parse(renderCaJson({ ...SETTINGS, database }, PROVISIONER));
+        const config = JSON.parse(renderCaJson({ ...SETTINGS, database }, [PROVISIONER]));
         assert.deepEqual(config.db, { type: "postgresql", ...database });
         const problems = (dataSource: string, name = "stepca") =>
             stepCaSettingsProblems({ ...SETTINGS, database: { dataSource, database: name } }).map((p) => p.reason);
@@ -68,7 +70,7 @@ describe("ca.json", () => {
             db: "/tmp/ca/db",
             kmsCredentialsFile: "/tmp/ca/secrets/sa.json",
         };
-        const config = JSON.parse(renderCaJson({ ...SETTINGS, paths, logFormat: "json" }, PROVISIONER));
+        const config = JSON.parse(renderCaJson({ ...SETTINGS, paths, logFormat: "json" }, [PROVISIONER]));
         assert.equal(config.root, paths.root);
         assert.equal(config.crt, paths.crt);
         assert.equal(config.db.dataSource, paths.db);
@@ -93,7 +95,7 @@ describe("ca.json", () => {
         assert.deepEqual(stepCaSettingsProblems({ ...SETTINGS, address: "[::]:70000" }).map((p) => p.property), ["address"]);
         assert.deepEqual(stepCaSettingsProblems({ ...SETTINGS, address: "[::]:9000" }), []);
         assert.deepEqual(stepCaSettingsProblems(SETTINGS), []);
-        assert.throws(() => renderCaJson({ ...SETTINGS, dnsNames: [] }, PROVISIONER), /invalid step-ca settings:\n- dnsNames/);
+        assert.throws(() => renderCaJson({ ...SETTINGS, dnsNames: [] }, [PROVISIONER]), /invalid step-ca settings:\n- dnsNames/);
     });
 });
 

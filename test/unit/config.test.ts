@@ -48,7 +48,7 @@ describe("Pulumi.yaml", () => {
             assert.deepEqual(declared.default, "default" in spec ? spec.default : undefined, name);
             assert.ok((declared.description ?? "").length > 20, `${name} needs a description`);
             if (spec.type === "array") {
-                assert.deepEqual(declared.items, { type: "string" }, name);
+                assert.deepEqual(declared.items, { type: "items" in spec ? spec.items : "string" }, name);
             }
         }
     });
@@ -118,6 +118,11 @@ describe("validateConfig", () => {
             port: 9000,
             provisionerName: "admin",
             provisionerPasswordGiven: false,
+            provisioners: undefined,
+            provisionerSecretsGiven: { passwords: [], clientSecrets: [] },
+            claims: undefined,
+            policy: undefined,
+            nameConstraints: undefined,
             image: "smallstep/step-ca:0.30.2",
             localBundleDir: ".local/bundle",
         });

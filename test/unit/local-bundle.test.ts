@@ -40,7 +40,7 @@ describe("LocalBundle provider", () => {
         assert.equal(fs.readFileSync(inputs.paths.intermediateCert, "utf8"), inputs.intermediateCertPem);
         assert.equal(fs.readFileSync(inputs.paths.password, "utf8"), inputs.password);
         assert.equal(mode(inputs.paths.password), 0o600);
-        assert.equal(mode(inputs.paths.caJson), 0o644);
+        assert.equal(mode(inputs.paths.caJson), 0o600, "ca.json may carry an OIDC client secret");
     });
 
     it("tightens a password file that already existed with a looser mode", async () => {

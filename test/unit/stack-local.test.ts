@@ -140,6 +140,7 @@ describe("local stack (Pulumi.local.yaml)", () => {
             "intermediateKeyVersion",
             "localBundleDir",
             "provisionerPassword",
+            "provisionerPasswords",
             "rootCertPem",
             "rootFingerprint",
             "rootKeyVersion",
@@ -148,6 +149,6 @@ describe("local stack (Pulumi.local.yaml)", () => {
         assert.equal(o.caUrl, "https://localhost:9000");
         assert.equal(o.rootFingerprint, certificateFingerprint(o.rootCertPem));
         assert.equal(o.bootstrapCommand, `step ca bootstrap --ca-url https://localhost:9000 --fingerprint ${o.rootFingerprint}`);
-        assert.deepEqual([...run.secretOutputs], ["provisionerPassword"]);
+        assert.deepEqual([...run.secretOutputs].sort(), ["provisionerPassword", "provisionerPasswords"]);
     });
 });

@@ -10,7 +10,7 @@ const PASSWORD = "correct-horse-battery-staple";
 // config; stack-prod.test.ts runs the same password set as a secret and gets a CA.
 describe("a stack whose provisioner password is not a secret", () => {
     it("fails at program start, saying to set it with --secret, and registers nothing", async () => {
-        await assert.rejects(runStack("prod", { "stepca-cloudkms:provisionerPassword": PASSWORD }, []), (error: unknown) => {
+        await assert.rejects(runStack("dev", { "stepca-cloudkms:provisionerPassword": PASSWORD }, []), (error: unknown) => {
             assert.ok(error instanceof ConfigError, String(error));
             assert.equal(error.problems.length, 1, error.message);
             assert.match(error.message, /provisionerPassword is set in plain text/);

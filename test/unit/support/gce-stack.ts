@@ -381,12 +381,13 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
                 "intermediateCertPem",
                 "intermediateKeyVersion",
                 "provisionerPassword",
+                "provisionerPasswords",
                 "rootCertPem",
                 "rootFingerprint",
                 "rootKeyVersion",
                 "serviceAccountEmail",
             ]);
-            assert.deepEqual([...run().secretOutputs], ["provisionerPassword"]);
+            assert.deepEqual([...run().secretOutputs].sort(), ["provisionerPassword", "provisionerPasswords"]);
         });
     });
 }

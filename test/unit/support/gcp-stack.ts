@@ -378,6 +378,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                 "intermediateCertPem",
                 "intermediateKeyVersion",
                 "provisionerPassword",
+                "provisionerPasswords",
                 "rootCertPem",
                 "rootFingerprint",
                 "rootKeyVersion",
@@ -393,8 +394,8 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.equal(o.intermediateCertPem, one(run, T.intermediate).state.certPem);
         });
 
-        it("mark the provisioner password, and nothing else, secret", () => {
-            assert.deepEqual([...run.secretOutputs], ["provisionerPassword"]);
+        it("mark the provisioner passwords, and nothing else, secret", () => {
+            assert.deepEqual([...run.secretOutputs].sort(), ["provisionerPassword", "provisionerPasswords"]);
             assert.ok((run.outputs.provisionerPassword as string).length >= 12);
         });
 
