@@ -92,6 +92,10 @@ export async function localRunPhases(): Promise<BenchSection[]> {
     for (const file of tracked) {
         fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
         fs.copyFileSync(path.join(REPO, file), path.join(dir, file));
+        // Same times as the originals: a package-lock.json newer than node_modules would make local.sh run `npm ci`
+        // into the linked node_modules.
+        const { atime, mtime } = fs.statSync(path.join(REPO, file));
+        fs.utimesSync(path.join(dir, file), atime, mtime);
     }
     fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     const [kmsPort, proxyPort, caPort] = [await freePort(), await freePort(), await freePort()];
