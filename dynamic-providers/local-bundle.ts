@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { changedKeys } from "./provider-inputs";
+import { DynamicResource } from "./dynamic-resource";
 
 /** Where each file of the bundle goes (absolute paths; ca.json refers to them). */
 export interface LocalBundlePaths {
@@ -141,7 +142,7 @@ function writeBundle(state: BundleState): void {
  * produces instead of a container. Point `STEPPATH` at the directory and run
  * `step-ca --password-file <password> <ca.json>`.
  */
-export class LocalBundle extends pulumi.dynamic.Resource {
+export class LocalBundle extends DynamicResource {
     declare readonly paths: pulumi.Output<LocalBundlePaths>;
 
     constructor(name: string, args: LocalBundleArgs, opts?: pulumi.CustomResourceOptions) {

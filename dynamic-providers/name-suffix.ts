@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { changedKeys } from "./provider-inputs";
+import { DynamicResource } from "./dynamic-resource";
 
 /** Inputs of {@link NameSuffix}. */
 export interface NameSuffixArgs {
@@ -50,7 +51,7 @@ export const nameSuffixProvider: pulumi.dynamic.ResourceProvider<SuffixInputs, S
  * A random hex suffix for names that GCP never releases (KMS key rings and keys, which cannot be deleted), so that
  * `pulumi up` after `pulumi destroy`, or a replacement, does not collide with what the previous stack left behind.
  */
-export class NameSuffix extends pulumi.dynamic.Resource {
+export class NameSuffix extends DynamicResource {
     /** The suffix, e.g. `9f2c01ab`. */
     declare readonly hex: pulumi.Output<string>;
 

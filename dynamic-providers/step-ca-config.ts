@@ -15,6 +15,7 @@ import { type JwkProvisioner, createJwkProvisioner, generateProvisionerPassword 
 import { type ProvisionerSpec, renderProvisioner } from "../lib/step-ca/provisioners";
 import type { X509Policy } from "../lib/step-ca/x509-policy";
 import { changedKeys, containsUnknown, unknownKeys } from "./provider-inputs";
+import { DynamicResource } from "./dynamic-resource";
 
 export interface StepCaConfigArgs {
     /** Full `projects/…/cryptoKeyVersions/N` name of the intermediate key; ca.json `key`. */
@@ -307,7 +308,7 @@ export const stepCaConfigProvider: pulumi.dynamic.ResourceProvider = {
  * `caJson` (secret when it carries OIDC client secrets), `defaultsJson`, `provisionerPassword` and `jwkPasswords`
  * (secret), `provisionerKid`, `fingerprint`, `caUrl`.
  */
-export class StepCaConfig extends pulumi.dynamic.Resource {
+export class StepCaConfig extends DynamicResource {
     declare readonly caJson: pulumi.Output<string>;
     declare readonly defaultsJson: pulumi.Output<string>;
     declare readonly provisionerPassword: pulumi.Output<string>;

@@ -19,6 +19,8 @@
 #                              the `encryptionsalt` line from Pulumi.local.yaml before the first `up` (Pulumi then
 #                              writes a new salt for your passphrase).
 #   STEPCA_BUILD_PULUMI=1      build the CLI with scripts/install-pulumi.sh even when `pulumi` is on PATH.
+#   STEPCA_LOCAL_PROXY_PORT    port of the emulator's CONNECT proxy for step-ca (default 8086; the other ports are
+#                              Pulumi.local.yaml's kmsEndpoint and port).
 #   Anything else is passed on: `npm run local -- --diff` → `pulumi up --yes --diff`.
 set -euo pipefail
 
@@ -29,7 +31,7 @@ STATE_DIR="$ROOT/.local"
 EMULATOR_STATE="$STATE_DIR/kms-emulator.json"
 EMULATOR_PID="$STATE_DIR/kms-emulator.pid"
 EMULATOR_LOG="$STATE_DIR/kms-emulator.log"
-KMS_PROXY_PORT=8086                          # step-ca's HTTPS_PROXY, in the emulator's process
+KMS_PROXY_PORT="${STEPCA_LOCAL_PROXY_PORT:-8086}" # step-ca's HTTPS_PROXY, in the emulator's process
 KMS_CREDENTIALS="$STATE_DIR/kms-credentials" # throwaway TLS identity and service account (kms-emulator/credentials-cli.ts)
 STEP_CA_PID="$STATE_DIR/step-ca.pid"
 STEP_CA_LOG="$STATE_DIR/step-ca.log"

@@ -1,4 +1,4 @@
-# Sourced by scripts/local.sh and scripts/test.sh: everything the project's commands need before
+# Sourced by scripts/local.sh, scripts/test.sh and scripts/bench.sh: everything the project's commands need before
 # they run, so that a fresh clone needs no set-up step of its own.
 #   - Node >= 22 on PATH (scripts/node22.sh);
 #   - node_modules installed from package-lock.json (`npm ci`) when missing or older than the lock file;

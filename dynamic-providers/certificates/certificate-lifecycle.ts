@@ -14,6 +14,7 @@ import { KmsCallError } from "../../lib/kms/errors";
 import { type KmsClient, getPublicKey } from "../../lib/kms/signer";
 import type { MintedCertificate } from "../../lib/pki/mint-certificate";
 import { changedKeys, unknownKeys } from "../provider-inputs";
+import { DynamicResource } from "../dynamic-resource";
 
 /** The subject of a CA certificate, as resource arguments. */
 export type CertificateSubjectArgs = { readonly [K in keyof CertificateSubject]: pulumi.Input<CertificateSubject[K]> };
@@ -224,7 +225,7 @@ function pickKeys<T extends object, K extends keyof T>(source: T, keys: readonly
  * A CA certificate whose key lives in Cloud KMS. Outputs: `certPem`, `fingerprint`, validity, serial,
  * `keyAlgorithm`, and what the last refresh saw of the key version.
  */
-export abstract class CaCertificate extends pulumi.dynamic.Resource {
+export abstract class CaCertificate extends DynamicResource {
     declare readonly keyVersion: pulumi.Output<string>;
     declare readonly certPem: pulumi.Output<string>;
     declare readonly fingerprint: pulumi.Output<string>;

@@ -3,6 +3,7 @@ import type { protos } from "@google-cloud/kms";
 import { parseKmsDuration } from "../../lib/config/values";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
+import { DynamicResource } from "../dynamic-resource";
 
 type KmsCryptoKey = protos.google.cloud.kms.v1.ICryptoKey;
 
@@ -103,7 +104,7 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
 };
 
 /** An asymmetric-signing key on the local KMS emulator (local mode's stand-in for `gcp.kms.CryptoKey`). */
-export class EmulatorCryptoKey extends pulumi.dynamic.Resource {
+export class EmulatorCryptoKey extends DynamicResource {
     /** Full resource name, `projects/P/locations/L/keyRings/R/cryptoKeys/K`. */
     declare readonly name: pulumi.Output<string>;
     /** Full name of the key's first version, the one the CA uses. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
+import { DynamicResource } from "../dynamic-resource";
 
 /** Inputs of {@link EmulatorKeyRing}. */
 export interface EmulatorKeyRingArgs {
@@ -60,7 +61,7 @@ export const emulatorKeyRingProvider: pulumi.dynamic.ResourceProvider<KeyRingInp
 };
 
 /** A key ring on the local KMS emulator (local mode's stand-in for `gcp.kms.KeyRing`). */
-export class EmulatorKeyRing extends pulumi.dynamic.Resource {
+export class EmulatorKeyRing extends DynamicResource {
     /** Full resource name, `projects/P/locations/L/keyRings/R`. */
     declare readonly name: pulumi.Output<string>;
 
