@@ -165,9 +165,14 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
     const replaceOn = kind.requestKeys.filter((key) => !kind.updatableKeys.includes(key));
     const updateOn = [...kind.updatableKeys, "kmsEndpoint"];
     const offlineKey = kind.offlineKey ?? false;
-    /** The known inputs (no `__provider`, no outputs); `kmsEndpoint` only when set. */
+    /**
+     * The known inputs (no `__provider`, no outputs); optional ones (`kmsEndpoint`, `nameConstraints`) only when set:
+     * the engine cannot serialize an undefined output ("Unexpected struct type").
+     */
     const inputsOf = (props: I): I => {
-        const request = pickKeys(props, kind.requestKeys);
+        const request = Object.fromEntries(
+            Object.entries(pickKeys(props, kind.requestKeys)).filter(([, value]) => value !== undefined),
+        ) as Pick<I, keyof I & string>;
         return (props.kmsEndpoint ? { ...request, kmsEndpoint: props.kmsEndpoint } : request) as I;
     };
     return {

@@ -16,6 +16,7 @@ import {
 } from "../../dynamic-providers/certificates/root-certificate";
 import { startKmsEmulator } from "../../kms-emulator/index";
 import { DAY_MS } from "../../lib/pki/certificate-validity";
+import { loadX509 } from "../../lib/pki/x509";
 import { createKmsClient } from "../../lib/kms/client";
 import { reloadSerialized } from "../unit/support/serialized";
 import {
@@ -134,6 +135,28 @@ describe("certificate lifecycle against the KMS emulator", () => {
             issuerCertPem: newRoot.outs.certPem,
         });
         assert.deepEqual(diff, { changes: true, replaces: ["issuerCertPem"], deleteBeforeReplace: false });
+    });
+
+    it("name constraints: adding or changing them re-mints the intermediate only, with a critical extension", async () => {
+        // Unset, the input is left out of state: the engine cannot serialize an undefined output.
+        assert.equal("nameConstraints" in intermediateState, false);
+        const nameConstraints = { permittedDNSDomains: ["example.com"], permittedIPRanges: ["10.0.0.0/8"] };
+        const constrained = { ...intermediateInputs, nameConstraints };
+        assert.deepEqual(await intermediate.diff(intermediateId, intermediateState, constrained), {
+            changes: true,
+            replaces: ["nameConstraints"],
+            deleteBeforeReplace: false,
+        });
+        assert.deepEqual((await root.diff(rootId, rootState, rootInputs)).changes, false, "the root is not involved");
+        const minted = await intermediate.create(constrained);
+        const x509 = loadX509();
+        const extension = new x509.X509Certificate(minted.outs.certPem).getExtension("2.5.29.30");
+        assert.ok(extension?.critical, "NameConstraints present and critical");
+        const changed = { ...constrained, nameConstraints: { ...nameConstraints, excludedDNSDomains: ["bad.example.com"] } };
+        assert.deepEqual((await intermediate.diff(minted.id, minted.outs, changed)).replaces, ["nameConstraints"]);
+        assert.deepEqual((await intermediate.diff(minted.id, minted.outs, constrained)).changes, false);
+        const { failures } = await intermediate.check({}, { ...intermediateInputs, nameConstraints: { permittedIPRanges: ["10.1.0.0/8"] } });
+        assert.deepEqual(failures?.map((f) => f.property), ["nameConstraints"]);
     });
 
     it("an intermediate inside its renewal window is replaced, and the replacement is a new certificate", async (t) => {

@@ -138,4 +138,75 @@ describe("StepCaConfig provider", () => {
         const unknown = await provider.check({}, { ...bad, address: pulumi.runtime.unknownValue });
         assert.deepEqual(unknown.failures, []);
     });
+
+    describe("with a provisioners list", () => {
+        const PROVISIONERS: StepCaConfigInputs["provisioners"] = [
+            { type: "JWK", name: "operators" },
+            { type: "ACME", name: "acme", challenges: ["http-01"] },
+            { type: "JWK", name: "ci", claims: { maxTLSCertDuration: "1h" } },
+            { type: "OIDC", name: "idp", clientID: "id", configurationEndpoint: "https://idp.example.com" },
+        ];
+        let listed: StepCaConfigInputs;
+        let created: { id: string; outs: StepCaConfigState };
+        before(async () => {
+            listed = {
+                ...inputs,
+                provisioners: PROVISIONERS,
+                provisionerPasswords: { ci: "ci-password-0123456" },
+                clientSecrets: { idp: "idp-client-secret" },
+                claims: { defaultTLSCertDuration: "12h" },
+                policy: { allow: { dns: ["*.example.com"] } },
+            };
+            created = (await provider.create(listed)) as typeof created;
+        });
+        const entries = (caJson: string) => JSON.parse(caJson).authority.provisioners;
+
+        it("renders every provisioner in order, a key per JWK (given or generated password), the client secret", async () => {
+            const [operators, acme, ci, idp] = entries(created.outs.caJson);
+            assert.deepEqual([operators.name, acme.name, ci.name, idp.name], ["operators", "acme", "ci", "idp"]);
+            assert.equal(created.outs.jwkPasswords.ci, "ci-password-0123456");
+            assert.match(created.outs.jwkPasswords.operators, /^[A-Za-z0-9_-]{43}$/);
+            await decryptProvisionerKey(operators.encryptedKey, created.outs.jwkPasswords.operators);
+            await decryptProvisionerKey(ci.encryptedKey, "ci-password-0123456");
+            assert.deepEqual(ci.claims, { maxTLSCertDuration: "1h" });
+            assert.equal(idp.clientSecret, "idp-client-secret");
+            assert.equal(created.outs.provisionerPassword, created.outs.jwkPasswords.operators, "the first JWK's");
+            const authority = JSON.parse(created.outs.caJson).authority;
+            assert.deepEqual(authority.claims, { defaultTLSCertDuration: "12h" });
+            assert.deepEqual(authority.policy, { x509: { allow: { dns: ["*.example.com"] } } });
+        });
+
+        it("keeps every JWK key through other changes; a new password regenerates that JWK only", async () => {
+            const reordered = { ...listed, provisioners: [...PROVISIONERS].reverse(), policy: undefined };
+            assert.deepEqual(await provider.diff(created.id, created.outs, reordered), UPDATE);
+            const kept = (await provider.update(created.id, created.outs, reordered)).outs;
+            assert.deepEqual(kept.jwkProvisioners, created.outs.jwkProvisioners);
+            assert.deepEqual(kept.jwkPasswords, created.outs.jwkPasswords);
+            assert.equal("policy" in JSON.parse(kept.caJson).authority, false);
+
+            const rotated = { ...listed, provisionerPasswords: { ci: "another-ci-password" } };
+            assert.deepEqual(await provider.diff(created.id, created.outs, rotated), UPDATE);
+            const outs = (await provider.update(created.id, created.outs, rotated)).outs;
+            assert.deepEqual(outs.jwkProvisioners.operators, created.outs.jwkProvisioners.operators);
+            assert.notEqual(outs.jwkProvisioners.ci.key.kid, created.outs.jwkProvisioners.ci.key.kid);
+            await decryptProvisionerKey(outs.jwkProvisioners.ci.encryptedKey, "another-ci-password");
+        });
+
+        it("state from before the list (one `provisioner`) carries over: the admin JWK keeps its key", async () => {
+            const legacy = (await provider.create(inputs)).outs;
+            const { jwkProvisioners: _k, jwkPasswords: _p, ...old } = legacy;
+            const news = { ...inputs, provisioners: [{ type: "JWK" as const, name: "admin" }, { type: "ACME" as const, name: "acme" }] };
+            const outs = (await provider.update("id", old as StepCaConfigState, news)).outs;
+            assert.deepEqual(outs.jwkProvisioners.admin, legacy.provisioner);
+            assert.equal(outs.jwkPasswords.admin, legacy.provisionerPassword);
+        });
+
+        it("without a JWK: no provisioner password, and check refuses duplicate names", async () => {
+            const outs = (await provider.create({ ...inputs, provisioners: [{ type: "ACME", name: "acme" }] })).outs;
+            assert.equal(outs.provisionerPassword, "");
+            assert.deepEqual(outs.jwkPasswords, {});
+            const { failures } = await provider.check({}, { ...inputs, provisioners: [{ type: "ACME", name: "a" }, { type: "JWK", name: "a" }] });
+            assert.deepEqual(failures?.map((f) => f.property), ["provisioners[1].name"]);
+        });
+    });
 });
