@@ -612,13 +612,8 @@ class Reader {
     /** A list of strings (JSON, as the CLI passes lists), trimmed. */
     stringList(name: SettingName): string[] {
         const value = this.raw(name) ?? "[]";
-        let list: unknown;
-        try {
-            list = JSON.parse(value);
-        } catch {
-            list = undefined;
-        }
-        if (!Array.isArray(list) || !list.every((n) => typeof n === "string")) {
+        const list = parseStringList(value);
+        if (!list) {
             this.problems.push(
                 `${this.key(name)} must be a list of strings, got ${value}. ` +
                     `Set entries with \`pulumi config set --path '${name}[0]' …\`.`,
@@ -712,13 +707,8 @@ class Reader {
     dnsNames(name: SettingName): string[] {
         const fix = `Set it with \`pulumi config set --path '${name}[0]' ca.example.com\`.`;
         const value = this.raw(name) ?? "[]";
-        let list: unknown;
-        try {
-            list = JSON.parse(value);
-        } catch {
-            list = undefined;
-        }
-        if (!Array.isArray(list) || !list.every((n) => typeof n === "string")) {
+        const list = parseStringList(value);
+        if (!list) {
             this.problems.push(`${this.key(name)} must be a list of names, got ${value}. ${fix}`);
             return [];
         }
@@ -726,6 +716,16 @@ class Reader {
             this.problems.push(`${this.key(name)} ${reason}. ${fix}`);
         }
         return list;
+    }
+}
+
+/** A JSON list of strings (as the CLI passes lists), or undefined when the value is anything else. */
+function parseStringList(value: string): string[] | undefined {
+    try {
+        const list: unknown = JSON.parse(value);
+        return Array.isArray(list) && list.every((n) => typeof n === "string") ? list : undefined;
+    } catch {
+        return undefined;
     }
 }
 
