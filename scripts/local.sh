@@ -157,7 +157,8 @@ find_step_ca() {
 start_step_ca() { # <step-ca> <bundle> <ca url>
   local step_ca="$1" bundle="$2" url="$3"
   if running "$STEP_CA_PID" step-ca; then
-    if [ -z "$(find "$bundle/config" "$bundle/certs" "$bundle/secrets" "$KMS_CREDENTIALS" -newer "$STEP_CA_PID")" ]; then
+    # -L: config, certs and secrets are symlinks into the published generation (bundle/current).
+    if [ -z "$(find -L "$bundle/config" "$bundle/certs" "$bundle/secrets" "$KMS_CREDENTIALS" -newer "$STEP_CA_PID")" ]; then
       log "step-ca already running (pid $(cat "$STEP_CA_PID")); the bundle has not changed"
       return
     fi
