@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BUNDLE_MARKER } from "../lib/step-ca/layout";
 import { changedKeys } from "./provider-inputs";
 import { DynamicResource } from "./dynamic-resource";
 
@@ -96,8 +97,6 @@ export const localBundleProvider: pulumi.dynamic.ResourceProvider<BundleState, B
     },
 };
 
-/** Written into the bundle directory, so the program can tell a directory it made from one it must not touch. */
-export const BUNDLE_MARKER = ".stepca-cloudkms-bundle";
 /** `<dir>/current`: a symlink to the published generation, swapped by rename. */
 const CURRENT = "current";
 /** `<dir>/generations/<id>/`: one complete bundle each. */

@@ -105,7 +105,11 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
 
 function shutdown(server: grpc.Server): Promise<void> {
     return new Promise((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        // After forceShutdown grpc-js does not call tryShutdown's callback: resolve here, or stop() never returns.
+        const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+        }, SHUTDOWN_GRACE_MS);
         server.tryShutdown(() => {
             clearTimeout(force);
             resolve();

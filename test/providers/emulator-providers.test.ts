@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator/emulator-crypto-key";
@@ -142,6 +143,21 @@ describe("emulator key ring and crypto key providers", () => {
         const { id } = await emulatorCryptoKeyProvider.create(same);
         await admin.destroyCryptoKeyVersion({ name: `${id}/cryptoKeyVersions/1` });
         await assert.rejects(emulatorCryptoKeyProvider.create(same), /cryptoKeyVersions\/1 is DESTROY_SCHEDULED/);
+    });
+
+    it("fails within seconds, saying what to do, when no emulator listens at kmsEndpoint", async () => {
+        const closed = await new Promise<number>((resolve) => {
+            const server = net.createServer().listen(0, "127.0.0.1", () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            });
+        });
+        const started = Date.now();
+        await assert.rejects(
+            emulatorKeyRingProvider.create({ kmsEndpoint: `127.0.0.1:${closed}`, project: "stepca-local", location: "global", keyRingId: unique("ring") }),
+            new RegExp(`Cannot reach the KMS emulator at 127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)\\. Start it .*npm run local`),
+        );
+        assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
     });
 
     it("rejects a destroy-scheduled duration that is not in seconds at check", async () => {

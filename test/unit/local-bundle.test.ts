@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { BUNDLE_MARKER, localBundleProvider } from "../../dynamic-providers/local-bundle";
+import { localBundleProvider } from "../../dynamic-providers/local-bundle";
+import { BUNDLE_MARKER } from "../../lib/step-ca/layout";
 import { reloadSerialized } from "./support/serialized";
 
 /** Runs the blocking write of support/bundle-write-child.ts and SIGKILLs it once it says it is blocked. */
