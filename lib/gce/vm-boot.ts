@@ -131,6 +131,9 @@ export function cloudSqlProxyDockerRun(cloudSqlInstance: string): string[] {
     ];
 }
 
+/** systemd restarts a unit whose process exited this many seconds later (`Restart=always`). */
+export const UNIT_RESTART_SEC = 5;
+
 function unit(description: string, execStart: string[], extra: { after?: string[]; pre?: string[] } = {}): string {
     const after = ["docker.service", "network-online.target", ...(extra.after ?? [])];
     return [
@@ -143,7 +146,7 @@ function unit(description: string, execStart: string[], extra: { after?: string[
         ...(extra.pre ?? []).map((line) => `ExecStartPre=${line}`),
         `ExecStart=${execStart.map(systemdArg).join(" ")}`,
         "Restart=always",
-        "RestartSec=5",
+        `RestartSec=${UNIT_RESTART_SEC}`,
         "",
         "[Install]",
         "WantedBy=multi-user.target",
