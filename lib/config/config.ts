@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { RunError } from "@pulumi/pulumi/errors";
 import type { CertificateSubject } from "../pki/certificate-templates";
@@ -13,7 +13,7 @@ import type { ProvisionerSpec } from "../step-ca/provisioners";
 import type { X509Policy } from "../step-ca/x509-policy";
 import type { NameConstraints } from "../pki/name-constraints";
 import { readAuthorityClaims, readNameConstraints, readPolicy } from "./issuance";
-import { readProvisioners } from "./provisioners";
+import { passwordWhitespaceProblem, readProvisioners } from "./provisioners";
 
 /**
  * The short alias the config accepts for each Cloud KMS signing algorithm the certificate providers support.
@@ -158,10 +158,19 @@ export class ConfigError extends RunError {
     }
 }
 
+/** What {@link validateConfig} may look at beyond the settings. */
+export interface ValidationOptions {
+    /**
+     * The problem with `localBundleDir` as found on disk (a phrase following the setting's name), or undefined; the
+     * program passes {@link localBundleDirProblem}. Omitted: not checked, and validation stays pure.
+     */
+    readonly bundleDirProblem?: (dir: string) => string | undefined;
+}
+
 /**
  * Validates the stack configuration and returns it typed, or throws one {@link ConfigError} naming every problem.
  *
- * Pure: `values` is the whole config map as `pulumi.runtime.allConfig()` returns it (namespaced keys, string
+ * Pure unless `options` look at the disk: `values` is the whole config map as `pulumi.runtime.allConfig()` returns it (namespaced keys, string
  * values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys. `secretKeys` are the keys the stack
  * holds as secrets ({@link secretConfigKeys}); a secret setting given in plain text is a problem.
  */
@@ -169,6 +178,7 @@ export function validateConfig(
     projectName: string,
     values: Readonly<Record<string, string>>,
     secretKeys: Iterable<string> = [],
+    options: ValidationOptions = {},
 ): CaConfig {
     const problems: string[] = [];
     const secret = new Set(secretKeys);
@@ -311,6 +321,13 @@ export function validateConfig(
     }
 
     const dnsNames = v.dnsNames("dnsNames");
+    if (mode === "local" && dnsNames[0] !== undefined && isIPv6(dnsNames[0])) {
+        problems.push(
+            `${v.key("dnsNames")}[0] "${dnsNames[0]}" is an IPv6 address, but in local mode step-ca listens on ` +
+                "127.0.0.1 and the CA URL uses the first name, so clients (and the health check) could not reach it. " +
+                "Put localhost or 127.0.0.1 first: `pulumi config set --path 'dnsNames[0]' localhost`.",
+        );
+    }
     const port = v.integer("port", 1, 65535);
     const provisionerName = v.string("provisionerName").trim();
     if (!provisionerName) {
@@ -328,6 +345,9 @@ export function validateConfig(
                 "(`pulumi config rm provisionerPassword`): a new stack then gets a generated password, an existing " +
                 "stack keeps the one it has.",
         );
+    }
+    if (provisionerPassword !== provisionerPassword.trim()) {
+        problems.push(passwordWhitespaceProblem(v.key("provisionerPassword"), "provisionerPassword"));
     }
     if (provisionerPassword && provisionerPassword.length < MIN_PROVISIONER_PASSWORD_LENGTH) {
         problems.push(
@@ -376,16 +396,21 @@ export function validateConfig(
                 "`pulumi config set image smallstep/step-ca:0.30.2`.",
         );
     }
+    const localRuntime = v.oneOf("localRuntime", ["bundle", "docker"] as const);
+    const localDocker = mode === "local" && localRuntime === "docker";
+    // The docker flavour writes no bundle.
+    const localBundle = mode === "local" && !localDocker;
     const localBundleDir = v.string("localBundleDir").trim();
-    if (mode === "local" && !localBundleDir) {
+    if (localBundle && !localBundleDir) {
         problems.push(
             `${v.key("localBundleDir")} is empty; local mode writes the step-ca bundle there. ` +
                 "Set it with `pulumi config set localBundleDir .local/bundle`.",
         );
+    } else if (localBundle && options.bundleDirProblem) {
+        const problem = options.bundleDirProblem(localBundleDir);
+        if (problem) problems.push(`${v.key("localBundleDir")} ${problem}`);
     }
 
-    const localRuntime = v.oneOf("localRuntime", ["bundle", "docker"] as const);
-    const localDocker = mode === "local" && localRuntime === "docker";
     const notHere = [...(mode === "local" ? [] : ["localRuntime" as const]), ...(localDocker ? [] : LOCAL_DOCKER_SETTINGS)]
         .filter((name) => !v.isDefault(name));
     if (notHere.length > 0) {
