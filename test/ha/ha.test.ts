@@ -235,6 +235,16 @@ test("HA: 3 real step-ca replicas on one PostgreSQL behind HAProxy keep issuing 
     const victimSessions = servers.find((s) => s.name === backends[victim].name)!.sessions;
     assert.ok(victimSessions > sessionsAtRejoin, `the restarted replica served again (${sessionsAtRejoin} → ${victimSessions} sessions)`);
 
+    // --- a one-time token used at one replica is refused at another (used tokens are in the shared database) -------
+    const replayed = "replay.example.test";
+    const replayBody = JSON.stringify({ csr: (await client.csr(replayed)).csrPem, ott: await client.token(replayed) });
+    assert.equal((await client.post(replayBody, ports[0])).status, 201, "the token works once, at replica-0");
+    const replayLog = replicas[2].log().length;
+    const replay = await client.post(replayBody, ports[2]);
+    assert.equal(replay.status, 401, `the same token at replica-2 is refused: ${replay.body}`);
+    assert.match(replicas[2].log().slice(replayLog), /token already used/);
+    console.log("HA: a one-time token used at replica-0 was refused at replica-2 (token already used)");
+
     // --- revoked through one replica, refused renewal through another ---------------------------------------------
     const files = async (c: Issued, label: string) => {
         const crt = path.join(ca.tmp, `${label}.crt`);

@@ -34,7 +34,7 @@ import { CONTAINER_LAYOUT } from "../../lib/step-ca/layout";
 import { prepareInteropCa } from "../interop/support/interop-ca";
 import { STEP_TOOLS_NEEDED, run } from "../interop/support/step-tools";
 import { dockerEnginePresent, standinImage } from "../support/docker-engine";
-import { POSTGRES_BIN_DIR, realToolsPresent } from "../support/real-tools";
+import { POSTGRES_BIN_DIR, cannotRun, realToolsPresent } from "../support/real-tools";
 import { HA_TOOLS_NEEDED, installHaTools } from "../ha/support/ha-tools";
 import { startPostgres } from "../ha/support/postgres-server";
 import { SignClient } from "../ha/support/sign-client";
@@ -55,6 +55,10 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
     const installError = await installHaTools();
     if (installError) console.error(installError);
     if (!realToolsPresent(t, name, { postgresql: HA_TOOLS_NEEDED.postgresql })) return;
+    if (process.getuid?.() !== 0) {
+        cannotRun(t, `${name} cannot run: it needs root, to give the files to step-ca's uid ${STEP_USER} as cloud-init and the fetch script do`);
+        return;
+    }
 
     // --- the CA as the gce runtime renders it (container paths, PostgreSQL, ADC), and the stand-ins ---------------
     const pg = await startPostgres(POSTGRES_BIN_DIR);
