@@ -236,10 +236,11 @@ test("the step-ca container on a real Docker engine, through the real Pulumi eng
             await stack.setConfig("stepca-cloudkms:port", { value: String(port) });
             const t0 = Date.now();
             await assert.rejects(stack.up({ color: "never" }), (error: Error) => {
-                assert.match(error.message, /step-ca \(container [0-9a-f]{12}\) did not become healthy/);
+                assert.match(error.message, /step-ca \(container [0-9a-f]{12}\) did not become healthy: (its process exited|the container exited)/);
                 assert.match(error.message, /Permission 'cloudkms\.cryptoKeyVersions\.\w+' denied/);
-                const quoted = error.message.split("\n").filter((l) => /did not become healthy|denied/.test(l));
-                console.log(`# up failed with:\n#   ${quoted.slice(0, 3).map((l) => l.slice(0, 300)).join("\n#   ")}`);
+                const lines = error.message.split("\n");
+                const quoted = [lines.find((l) => /did not become healthy/.test(l)), lines.find((l) => /denied/.test(l))];
+                console.log(`# up failed with:\n#   ${quoted.map((l) => l?.trim().slice(0, 400)).join("\n#   ")}`);
                 return true;
             });
             const seconds = (Date.now() - t0) / 1000;
