@@ -1,12 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StepCa } from "./components/step-ca";
+import { localBundleDirProblem } from "./lib/config/bundle-dir";
 import { secretConfigKeys, validateConfig } from "./lib/config/config";
 import { provisionerSecretsOf } from "./lib/config/provisioners";
 
 // Invalid settings stop the program here, before any resource is registered: `pulumi preview` fails with one
 // message listing every problem (a provisioner password set without --secret among them).
 const values = pulumi.runtime.allConfig();
-const config = validateConfig(pulumi.getProject(), values, secretConfigKeys(Object.keys(values)));
+const config = validateConfig(pulumi.getProject(), values, secretConfigKeys(Object.keys(values)), {
+    bundleDirProblem: localBundleDirProblem,
+});
 const ca = new StepCa("step-ca", {
     config,
     provisionerPassword: config.provisionerPasswordGiven

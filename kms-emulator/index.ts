@@ -48,6 +48,9 @@ export interface KmsEmulator {
         failNext(n: number, code?: number): void;
         denyKey(cryptoKeyName: string): void;
         corruptCrc32c: boolean;
+        loseAnswers(method: string, n?: number, code?: number): void;
+        holdAnswers(method: string): void;
+        readonly held: ReadonlyMap<string, number>;
         clear(): void;
     };
     /** Stops listening, lets calls in flight finish (forcing after 5 s), and writes the state file. */
@@ -93,13 +96,20 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
         stateFile: options.stateFile,
         calls,
         faults,
-        stop: () => (stopping ??= shutdown(server).then(() => store.save())),
+        stop: () => {
+            faults.clear(); // held answers go out, so shutdown need not wait for them
+            return (stopping ??= shutdown(server).then(() => store.save()));
+        },
     };
 }
 
 function shutdown(server: grpc.Server): Promise<void> {
     return new Promise((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        // After forceShutdown grpc-js does not call tryShutdown's callback: resolve here, or stop() never returns.
+        const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+        }, SHUTDOWN_GRACE_MS);
         server.tryShutdown(() => {
             clearTimeout(force);
             resolve();

@@ -48,7 +48,10 @@ async function handle(deps: ServerDeps, method: string, request: unknown): Promi
     if (!rpc) throw unimplemented(`KeyManagementService.${method}`);
     const denied = deps.faults.permissionDenied(method, rpc.resource(request));
     if (denied) throw denied;
-    return rpc.handle(request, deps);
+    const response = await rpc.handle(request, deps);
+    const lost = await deps.faults.afterEffect(method);
+    if (lost) throw lost;
+    return response;
 }
 
 function resourceOf(method: string, request: unknown): string {

@@ -8,6 +8,7 @@
 #         (Pulumi.local.yaml), `pulumi up --yes`; then step-ca in the background on the bundle that wrote (kept
 #         running while the bundle is unchanged) and how to get a certificate from it. step-ca is the one on PATH,
 #         else scripts/install-step.sh's (cached, or built when Go is installed); without it, only the bundle.
+#   emulator  Only starts the KMS emulator (or restarts it when it runs on another endpoint than kmsEndpoint).
 #   down  Stops step-ca, runs `pulumi destroy --yes` on the local stack (the emulator schedules every key version
 #         for destruction, as Cloud KMS would; key rings stay, as they do in Cloud KMS), then stops the emulator.
 #         `rm -rf .local` after it forgets everything.
@@ -41,13 +42,15 @@ die() { echo "local: ERROR: $*" >&2; exit 1; }
 
 cmd="${1:-up}"
 shift || true
-case "$cmd" in up | down) ;; *) die "usage: scripts/local.sh up|down [pulumi flags]" ;; esac
+case "$cmd" in up | down | emulator) ;; *) die "usage: scripts/local.sh up|down|emulator [pulumi flags]" ;; esac
 
 # --- toolchain --------------------------------------------------------------------------------------------------
 # shellcheck source=scripts/toolchain.sh
 source "$ROOT/scripts/toolchain.sh" # Node 22, npm dependencies, Go on PATH
 
-if [ -z "${STEPCA_BUILD_PULUMI:-}" ] && command -v pulumi >/dev/null 2>&1 &&
+if [ "$cmd" = emulator ]; then
+  : # no Pulumi needed
+elif [ -z "${STEPCA_BUILD_PULUMI:-}" ] && command -v pulumi >/dev/null 2>&1 &&
   command -v pulumi-language-nodejs >/dev/null 2>&1; then
   log "using the Pulumi CLI on PATH: $(command -v pulumi) ($(pulumi version 2>/dev/null))"
 else
@@ -85,11 +88,11 @@ stop_process() { # <name> <pid file> <what>
   local pid
   pid="$(cat "$2")"
   kill -TERM "$pid"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -0 "$pid" 2>/dev/null && die "$1 (pid $pid) did not stop within 10 s"
+  kill -0 "$pid" 2>/dev/null && die "$1 (pid $pid) did not stop within 30 s"
   rm -f "$2"
   log "$1 stopped"
 }
@@ -106,6 +109,11 @@ EMULATOR_PORT="${ENDPOINT##*:}"
 emulator_running() { running "$EMULATOR_PID" kms-emulator/cli.ts; }
 
 start_emulator() {
+  if emulator_running && ! running "$EMULATOR_PID" "--host $EMULATOR_HOST --port $EMULATOR_PORT "; then
+    # Started for another kmsEndpoint: the program would dial the new one and find nothing there.
+    log "the running KMS emulator (pid $(cat "$EMULATOR_PID")) is not on kmsEndpoint $ENDPOINT: restarting it there"
+    stop_emulator
+  fi
   if emulator_running; then
     if port_open 127.0.0.1 "$KMS_PROXY_PORT"; then
       log "KMS emulator already running (pid $(cat "$EMULATOR_PID")) on $ENDPOINT"
@@ -157,7 +165,8 @@ find_step_ca() {
 start_step_ca() { # <step-ca> <bundle> <ca url>
   local step_ca="$1" bundle="$2" url="$3"
   if running "$STEP_CA_PID" step-ca; then
-    if [ -z "$(find "$bundle/config" "$bundle/certs" "$bundle/secrets" "$KMS_CREDENTIALS" -newer "$STEP_CA_PID")" ]; then
+    # -L: config, certs and secrets are symlinks into the published generation (bundle/current).
+    if [ -z "$(find -L "$bundle/config" "$bundle/certs" "$bundle/secrets" "$KMS_CREDENTIALS" -newer "$STEP_CA_PID")" ]; then
       log "step-ca already running (pid $(cat "$STEP_CA_PID")); the bundle has not changed"
       return
     fi
@@ -198,6 +207,11 @@ if [ "$cmd" = down ]; then
     log "no stack '$STACK' in $PULUMI_BACKEND_URL; nothing to destroy"
   fi
   stop_emulator
+  exit 0
+fi
+
+if [ "$cmd" = emulator ]; then
+  start_emulator
   exit 0
 fi
 

@@ -1,12 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as random from "@pulumi/random";
-import { PROXY_ADDRESS } from "../../lib/gce/vm-boot";
+import { DATABASE_NAME, DATABASE_USER, pgpassLine, stepCaDatabase } from "../../lib/gce/database";
 import type { PostgresDatabase } from "../../lib/step-ca/ca-json";
-
-/** The database user and database step-ca uses. */
-export const DATABASE_USER = "step-ca";
-export const DATABASE_NAME = "stepca";
 
 /** Inputs of {@link CaDatabase}. */
 export interface CaDatabaseArgs {
@@ -89,20 +85,9 @@ export class CaDatabase extends pulumi.ComponentResource {
             },
             parent,
         );
-        this.stepCaDatabase = {
-            dataSource: `postgresql://${DATABASE_USER}@${PROXY_ADDRESS.host}:${PROXY_ADDRESS.port}/?sslmode=disable`,
-            database: DATABASE_NAME,
-        };
+        this.stepCaDatabase = stepCaDatabase();
         this.pgpass = pulumi.secret(pulumi.interpolate`${pgpassLine()}${this.user.password}\n`);
 
         this.registerOutputs({ connectionName: this.connectionName });
     }
-}
-
-/**
- * The start of step-ca's PGPASSFILE line: the proxy's address, any database, the user. The proxy speaks TLS to
- * Cloud SQL, so the loopback hop is plaintext (`sslmode=disable`).
- */
-export function pgpassLine(): string {
-    return `${PROXY_ADDRESS.host}:${PROXY_ADDRESS.port}:*:${DATABASE_USER}:`;
 }

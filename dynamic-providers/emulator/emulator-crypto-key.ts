@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { protos } from "@google-cloud/kms";
+import type { KeyManagementServiceClient, protos } from "@google-cloud/kms";
+import type * as Grpc from "@grpc/grpc-js";
 import { parseKmsDuration } from "../../lib/config/values";
+import { cryptoKeyDifferences, firstVersionProblem, notAdoptableMessage } from "../../lib/kms/adoption";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
 import { DynamicResource } from "../dynamic-resource";
@@ -47,7 +49,9 @@ const IMMUTABLE = ["keyRing", "cryptoKeyId", "algorithm", "protectionLevel", "de
  * Asymmetric-signing keys on the local KMS emulator, created through the real Cloud KMS client.
  *
  * `delete` destroys every version still alive, as the GCP provider's deletionPolicy DELETE does; the key itself,
- * as in Cloud KMS, stays.
+ * as in Cloud KMS, stays. A create that finds the key already there adopts it when it is the key this program would
+ * have created (an interrupted run's), with its first version still usable; otherwise it fails saying what differs
+ * ({@link adoptCryptoKey}).
  */
 export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKeyInputs, CryptoKeyOutputs> = {
     async check(_olds, news) {
@@ -63,10 +67,12 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
             destroyScheduledDuration: parseKmsDuration(inputs.destroyScheduledDuration), // check ran: well-formed
             labels: inputs.labels ?? {},
         } as KmsCryptoKey;
-        const [key] = await withKmsClient(inputs.kmsEndpoint, (client) =>
-            client.createCryptoKey({ parent: inputs.keyRing, cryptoKeyId: inputs.cryptoKeyId, cryptoKey }),
+        const name = await withKmsClient(inputs.kmsEndpoint, (client) =>
+            client.createCryptoKey({ parent: inputs.keyRing, cryptoKeyId: inputs.cryptoKeyId, cryptoKey }).then(
+                ([key]) => key.name as string,
+                (error: unknown) => adoptCryptoKey(client, error, inputs),
+            ),
         );
-        const name = key.name as string;
         return { id: name, outs: { ...inputs, name, keyVersion: `${name}/cryptoKeyVersions/1` } };
     },
 
@@ -102,6 +108,38 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
         });
     },
 };
+
+/**
+ * After a failed CreateCryptoKey: on ALREADY_EXISTS, the key's name when it is the one `inputs` describe (purpose,
+ * algorithm, protection level) and its version 1 is still usable, its labels set to the wanted ones; otherwise the
+ * original error, or one naming what differs and what to do.
+ */
+async function adoptCryptoKey(client: KeyManagementServiceClient, error: unknown, inputs: CryptoKeyInputs): Promise<string> {
+    const { status } = require("@grpc/grpc-js") as typeof Grpc;
+    if ((error as { code?: number }).code !== status.ALREADY_EXISTS) throw error;
+    const name = `${inputs.keyRing}/cryptoKeys/${inputs.cryptoKeyId}`;
+    const [found] = await client.getCryptoKey({ name });
+    const wanted = { name, purpose: "ASYMMETRIC_SIGN", algorithm: inputs.algorithm, protectionLevel: inputs.protectionLevel };
+    const differences = cryptoKeyDifferences(found as Parameters<typeof cryptoKeyDifferences>[0], wanted);
+    const version = `${name}/cryptoKeyVersions/1`;
+    const state = await client.getCryptoKeyVersion({ name: version }).then(
+        ([v]) => String(v.state),
+        (e: unknown) => {
+            if ((e as { code?: number }).code === status.NOT_FOUND) return undefined;
+            throw e;
+        },
+    );
+    const versionProblem = firstVersionProblem(version, state);
+    if (differences.length > 0 || versionProblem) {
+        throw new Error(notAdoptableMessage("CryptoKey", name, versionProblem ? [...differences, versionProblem] : differences));
+    }
+    const labels = inputs.labels ?? {};
+    const sorted = (l: Record<string, string>) => JSON.stringify(Object.entries(l).sort());
+    if (sorted(found.labels ?? {}) !== sorted(labels)) {
+        await client.updateCryptoKey({ cryptoKey: { name, labels }, updateMask: { paths: ["labels"] } });
+    }
+    return name;
+}
 
 /** An asymmetric-signing key on the local KMS emulator (local mode's stand-in for `gcp.kms.CryptoKey`). */
 export class EmulatorCryptoKey extends DynamicResource {

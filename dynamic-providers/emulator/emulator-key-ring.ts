@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type * as Grpc from "@grpc/grpc-js";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
 import { DynamicResource } from "../dynamic-resource";
@@ -27,18 +28,25 @@ interface KeyRingOutputs extends KeyRingInputs {
 
 /**
  * Key rings on the local KMS emulator, created through the real Cloud KMS client. Like GCP, the emulator cannot
- * delete a key ring, so `delete` only forgets it.
+ * delete a key ring, so `delete` only forgets it. A create that finds the ring already there adopts it: a key ring
+ * has nothing but its name, and the name carries this stack's random suffix, so it is the ring an interrupted run
+ * created (see lib/kms/adoption.ts).
  */
 export const emulatorKeyRingProvider: pulumi.dynamic.ResourceProvider<KeyRingInputs, KeyRingOutputs> = {
     async create(inputs) {
-        const [ring] = await withKmsClient(inputs.kmsEndpoint, (client) =>
-            client.createKeyRing({
-                parent: `projects/${inputs.project}/locations/${inputs.location}`,
-                keyRingId: inputs.keyRingId,
-                keyRing: {},
-            }),
-        );
-        const name = ring.name as string;
+        // Required here, not imported: dynamic providers require SDKs inside their methods.
+        const { status } = require("@grpc/grpc-js") as typeof Grpc;
+        const parent = `projects/${inputs.project}/locations/${inputs.location}`;
+        const name = await withKmsClient(inputs.kmsEndpoint, async (client) => {
+            try {
+                const [ring] = await client.createKeyRing({ parent, keyRingId: inputs.keyRingId, keyRing: {} });
+                return ring.name as string;
+            } catch (error) {
+                if ((error as { code?: number }).code !== status.ALREADY_EXISTS) throw error;
+                const [ring] = await client.getKeyRing({ name: `${parent}/keyRings/${inputs.keyRingId}` });
+                return ring.name as string;
+            }
+        });
         return { id: name, outs: { ...inputs, name } };
     },
 

@@ -139,6 +139,9 @@ export function readProvisioners(args: {
                             `--secret --path '${withoutNamespace(fieldPath)}' …\`.`,
                     );
                 }
+                if (field === "password" && value !== value.trim()) {
+                    problems.push(passwordWhitespaceProblem(fieldPath, `--path '${withoutNamespace(fieldPath)}'`));
+                }
                 if (field === "password" && value.length < args.minPasswordLength) {
                     problems.push(
                         `${fieldPath} is shorter than ${args.minPasswordLength} characters; ca.json holds the ` +
@@ -276,4 +279,15 @@ export function provisionerSecretsOf(list: unknown): {
         }
     }
     return { passwords, clientSecrets };
+}
+
+/**
+ * A password with leading or trailing whitespace: the step CLI trims password files, so the provisioner key encrypted
+ * under the untrimmed password could never be decrypted (`failed to decrypt JWE: invalid password`).
+ */
+export function passwordWhitespaceProblem(key: string, setArgs: string): string {
+    return (
+        `${key} starts or ends with whitespace, which the step CLI strips from password files, so the password would ` +
+        `never match ("failed to decrypt JWE: invalid password"). Set it without: \`pulumi config set --secret ${setArgs} …\`.`
+    );
 }

@@ -32,14 +32,46 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
     return parsed;
 }
 
+/** How long a local KMS emulator gets to accept a TCP connection: on loopback it answers in a millisecond or not at all. */
+export const EMULATOR_CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * Fails fast, with what to do, when nothing listens at a KMS emulator's `host:port`: the client library would retry
+ * ECONNREFUSED for its whole 60 s deadline and then report UNAVAILABLE.
+ */
+export async function checkEmulatorReachable(endpoint: string, timeoutMs = EMULATOR_CONNECT_TIMEOUT_MS): Promise<void> {
+    const net = require("node:net") as typeof import("node:net");
+    const { host, port } = parseEndpoint(endpoint);
+    await new Promise<void>((resolve, reject) => {
+        const socket = net.connect({ host, port });
+        const fail = (reason: string) => {
+            socket.destroy();
+            reject(
+                new Error(
+                    `Cannot reach the KMS emulator at ${endpoint} (${reason}). Start it (\`npm run local\` starts it on ` +
+                        "the stack's kmsEndpoint; or `npm run kms-emulator -- --port " +
+                        `${port} --state .local/kms-emulator.json\`), or point kmsEndpoint at the one running.`,
+                ),
+            );
+        };
+        socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs / 1000} s`));
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve();
+        });
+        socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+    });
+}
+
 /**
  * Runs `use` with a fresh client and closes it afterwards, so a provider method leaves no gRPC channel open to keep
- * the provider process alive.
+ * the provider process alive. An emulator endpoint is checked first ({@link checkEmulatorReachable}).
  */
 export async function withKmsClient<T>(
     endpoint: string | undefined,
     use: (client: KeyManagementServiceClient) => Promise<T>,
 ): Promise<T> {
+    if (endpoint) await checkEmulatorReachable(endpoint);
     const client = createKmsClient(endpoint);
     try {
         return await use(client);

@@ -16,6 +16,9 @@ export interface StepCaLayout {
     readonly kmsCredentials: string;
 }
 
+/** Written into a local bundle directory, so the program can tell a directory it made from one it must not touch. */
+export const BUNDLE_MARKER = ".stepca-cloudkms-bundle";
+
 /**
  * The layout `step ca init` uses below a STEPPATH, with secrets in `secretsDir` (by default `secrets/` inside it).
  */

@@ -103,3 +103,32 @@ test("calls are counted per RPC method, failures included, and can be reset", as
 function escape(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+test("loseAnswers: the create takes effect, the client sees an error, its retry meets ALREADY_EXISTS", async (t) => {
+    const { client, emulator } = await startWithClient(t);
+    const id = `ring-${crypto.randomBytes(4).toString("hex")}`;
+    emulator.faults.loseAnswers("CreateKeyRing", 1, status.ABORTED); // not retried: the caller sees it
+    await assert.rejects(client.createKeyRing({ parent: LOCATION, keyRingId: id, keyRing: {} }), rpcError(status.ABORTED, /took effect/));
+    const [ring] = await client.getKeyRing({ name: `${LOCATION}/keyRings/${id}` });
+    assert.equal(ring.name, `${LOCATION}/keyRings/${id}`, "the ring exists although the client saw a failure");
+
+    // DEADLINE_EXCEEDED (the default): the client library retries CreateKeyRing, and the retry finds the ring it made.
+    const other = `ring-${crypto.randomBytes(4).toString("hex")}`;
+    emulator.calls.reset();
+    emulator.faults.loseAnswers("CreateKeyRing");
+    await assert.rejects(client.createKeyRing({ parent: LOCATION, keyRingId: other, keyRing: {} }), rpcError(status.ALREADY_EXISTS));
+    assert.deepEqual(emulator.calls.byMethod(), { CreateKeyRing: 2 });
+});
+
+test("holdAnswers: the create takes effect and its answer waits until the faults are cleared", async (t) => {
+    const { client, emulator } = await startWithClient(t);
+    const ring = await createKeyRing(client);
+    emulator.faults.holdAnswers("CreateCryptoKey");
+    const pending = createSigningKey(client, ring, "EC_SIGN_P256_SHA256");
+    while ((emulator.faults.held.get("CreateCryptoKey") ?? 0) === 0) await new Promise((r) => setTimeout(r, 10));
+    const [keys] = await client.listCryptoKeys({ parent: ring });
+    assert.equal(keys.length, 1, "the key exists while its answer is held");
+    emulator.faults.clear();
+    assert.equal(await pending, keys[0].name);
+    assert.equal(emulator.faults.held.get("CreateCryptoKey"), 0);
+});

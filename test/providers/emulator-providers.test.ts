@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { emulatorCryptoKeyProvider } from "../../dynamic-providers/emulator/emulator-crypto-key";
@@ -41,12 +42,12 @@ describe("emulator key ring and crypto key providers", () => {
         await emulator.stop();
     });
 
-    it("creates a key ring by its full name, refuses a second one of the same name, and forgets it on delete", async () => {
+    it("creates a key ring by its full name, adopts one already there (an interrupted create), and forgets it on delete", async () => {
         const inputs = { kmsEndpoint: emulator.address, project: "stepca-local", location: "us-central1", keyRingId: unique("ring") };
         const { id, outs } = await emulatorKeyRingProvider.create(inputs);
         assert.equal(id, `projects/stepca-local/locations/us-central1/keyRings/${inputs.keyRingId}`);
         assert.deepEqual(outs, { ...inputs, name: id });
-        await assert.rejects(emulatorKeyRingProvider.create(inputs), /already exists/i);
+        assert.deepEqual(await emulatorKeyRingProvider.create(inputs), { id, outs });
         await emulatorKeyRingProvider.delete!(id, outs!);
         assert.deepEqual(await emulatorKeyRingProvider.read!(id, outs), { id, props: outs });
     });
@@ -106,6 +107,59 @@ describe("emulator key ring and crypto key providers", () => {
         assert.deepEqual(key.labels, relabelled.labels);
     });
 
+    it("a key ring whose create KMS completed after the client's deadline is adopted, not ALREADY_EXISTS", async () => {
+        const inputs = { kmsEndpoint: emulator.address, project: "stepca-local", location: "us-central1", keyRingId: unique("ring") };
+        // The answer is lost; the client library retries and its retry meets the ring the first attempt made.
+        emulator.faults.loseAnswers("CreateKeyRing");
+        emulator.calls.reset();
+        const { id } = await emulatorKeyRingProvider.create(inputs);
+        assert.deepEqual(emulator.calls.byMethod(), { CreateKeyRing: 2, GetKeyRing: 1 });
+        assert.equal(id, `projects/stepca-local/locations/us-central1/keyRings/${inputs.keyRingId}`);
+    });
+
+    it("a crypto key whose create completed after the deadline is adopted with its one version: no orphan version", async () => {
+        const inputs = keyInputs();
+        emulator.faults.loseAnswers("CreateCryptoKey");
+        const { id, outs } = await emulatorCryptoKeyProvider.create(inputs);
+        assert.deepEqual(outs, { ...inputs, name: id, keyVersion: `${id}/cryptoKeyVersions/1` });
+        const [versions] = await admin.listCryptoKeyVersions({ parent: id });
+        assert.deepEqual(versions.map((v) => [v.name, v.state]), [[`${id}/cryptoKeyVersions/1`, "ENABLED"]]);
+        // A rerun after a crash (Pulumi recorded nothing) adopts it again; labels are put back to the program's.
+        await admin.updateCryptoKey({ cryptoKey: { name: id, labels: { app: "other" } }, updateMask: { paths: ["labels"] } });
+        assert.deepEqual((await emulatorCryptoKeyProvider.create(inputs)).outs, outs);
+        assert.deepEqual((await admin.getCryptoKey({ name: id }))[0].labels, inputs.labels);
+    });
+
+    it("a crypto key already there that this program would not create fails, naming what differs and what to do", async () => {
+        const inputs = keyInputs();
+        await emulatorCryptoKeyProvider.create({ ...inputs, algorithm: "EC_SIGN_P384_SHA384", protectionLevel: "HSM" });
+        await assert.rejects(emulatorCryptoKeyProvider.create(inputs), (error: Error) => {
+            assert.ok(error.message.includes(`${ringName}/cryptoKeys/${inputs.cryptoKeyId} already exists but is not the one`), error.message);
+            assert.match(error.message, /algorithm is EC_SIGN_P384_SHA384, not EC_SIGN_P256_SHA256; protection level is HSM, not SOFTWARE/);
+            assert.match(error.message, /pulumi config set keyRingPrefix/);
+            return true;
+        });
+        const same = keyInputs();
+        const { id } = await emulatorCryptoKeyProvider.create(same);
+        await admin.destroyCryptoKeyVersion({ name: `${id}/cryptoKeyVersions/1` });
+        await assert.rejects(emulatorCryptoKeyProvider.create(same), /cryptoKeyVersions\/1 is DESTROY_SCHEDULED/);
+    });
+
+    it("fails within seconds, saying what to do, when no emulator listens at kmsEndpoint", async () => {
+        const closed = await new Promise<number>((resolve) => {
+            const server = net.createServer().listen(0, "127.0.0.1", () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            });
+        });
+        const started = Date.now();
+        await assert.rejects(
+            emulatorKeyRingProvider.create({ kmsEndpoint: `127.0.0.1:${closed}`, project: "stepca-local", location: "global", keyRingId: unique("ring") }),
+            new RegExp(`Cannot reach the KMS emulator at 127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)\\. Start it .*npm run local`),
+        );
+        assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    });
+
     it("rejects a destroy-scheduled duration that is not in seconds at check", async () => {
         const inputs = keyInputs({ destroyScheduledDuration: "1d" });
         const { failures } = await emulatorCryptoKeyProvider.check!(inputs, inputs);
@@ -118,6 +172,7 @@ describe("emulator key ring and crypto key providers", () => {
         const keys = await reloadSerialized(emulatorCryptoKeyProvider);
         const inputs = keyInputs({ keyRing: ring.id });
         const { id, outs } = await keys.create(inputs);
+        assert.deepEqual((await keys.create(inputs)).id, id, "adopted from the serialized form too");
         assert.deepEqual(await keys.diff!(id, outs!, inputs), { changes: false, replaces: [] });
         assert.deepEqual(await keys.diff!(id, outs!, { ...inputs, algorithm: "EC_SIGN_P384_SHA384" }), {
             changes: true,

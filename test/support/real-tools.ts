@@ -1,6 +1,8 @@
 /**
  * The one prerequisite check of the tests that run real third-party software (test/interop: step-ca and the step
- * CLI; test/engine: the Pulumi engine), both built from Go modules by scripts/install-*.sh.
+ * CLI; test/engine: the Pulumi engine; test/docker: a Docker engine too; test/ha: HAProxy and PostgreSQL from
+ * Debian's packages), built from Go modules by scripts/install-*.sh or installed by scripts/docker-engine.sh and
+ * scripts/install-ha-tools.sh.
  *
  * Where a tool is missing such a test skips loudly (CONTRIBUTING: never pass). With STEPCA_REQUIRE_REAL_TESTS=1 —
  * set by .ci/run, because CI has these tools and must run those tests — the same message fails the test instead.
@@ -12,7 +14,10 @@ import type { TestContext } from "node:test";
 export const REQUIRE_REAL_TESTS_ENV = "STEPCA_REQUIRE_REAL_TESTS";
 
 /** A tool a real test needs, and what for (the reason goes into the skip or failure message). */
-export type RealTool = "go" | "openssl" | "bash" | "flock";
+export type RealTool = "go" | "openssl" | "bash" | "flock" | "curl" | "haproxy" | "postgresql";
+
+/** Where Debian's postgresql-15 package puts the server binaries (not on PATH). */
+export const POSTGRES_BIN_DIR = "/usr/lib/postgresql/15/bin";
 
 const PROBES: Record<RealTool, { label: string; works: () => boolean }> = {
     go: { label: "Go toolchain (`go` on PATH)", works: () => exitsZero("go", ["version"]) },
@@ -20,6 +25,12 @@ const PROBES: Record<RealTool, { label: string; works: () => boolean }> = {
     bash: { label: "`bash` on PATH", works: () => exitsZero("bash", ["-c", "true"]) },
     // util-linux flock has no --version on every build; `command -v` is enough to know it can be run.
     flock: { label: "`flock` on PATH", works: () => exitsZero("sh", ["-c", "command -v flock"]) },
+    curl: { label: "`curl` on PATH", works: () => exitsZero("curl", ["--version"]) },
+    haproxy: { label: "`haproxy` on PATH", works: () => exitsZero("haproxy", ["-v"]) },
+    postgresql: {
+        label: `PostgreSQL 15 server binaries in ${POSTGRES_BIN_DIR}`,
+        works: () => exitsZero(`${POSTGRES_BIN_DIR}/postgres`, ["--version"]) && exitsZero(`${POSTGRES_BIN_DIR}/psql`, ["--version"]),
+    },
 };
 
 function exitsZero(file: string, args: string[]): boolean {
@@ -50,7 +61,15 @@ export function realTestsRequired(env: NodeJS.ProcessEnv = process.env): boolean
 export function realToolsPresent(t: TestContext, testName: string, needs: Partial<Record<RealTool, string>>): boolean {
     const missing = missingRealTools(needs);
     if (missing.length === 0) return true;
-    const message = `${testName} cannot run: missing ${missing.join("; ")}`;
+    return cannotRun(t, `${testName} cannot run: missing ${missing.join("; ")}`);
+}
+
+/**
+ * A real test's prerequisite is missing (`message` says which and why): skips the test loudly and returns false, or
+ * throws with the same message when STEPCA_REQUIRE_REAL_TESTS is set. For checks that are not a tool on PATH,
+ * e.g. a Docker engine that cannot be started (test/support/docker-engine.ts).
+ */
+export function cannotRun(t: TestContext, message: string): false {
     const banner = "!".repeat(100);
     if (realTestsRequired()) {
         const failure = `${message}. ${REQUIRE_REAL_TESTS_ENV}=1 (set by .ci/run) requires this test to run, so it fails instead of skipping.`;

@@ -309,6 +309,7 @@ describe("validateConfig", () => {
         ["negative renewal", { renewBeforeDays: -1 }, /renewBeforeDays "-1" must be a whole number from 0/],
         ["empty provisioner name", { provisionerName: "" }, /provisionerName is empty/],
         ["a short provisioner password, without echoing it", { provisionerPassword: "hunter2" }, /provisionerPassword is shorter than 12 characters(?!.*hunter2).*pulumi config set --secret provisionerPassword/],
+        ["a provisioner password with surrounding whitespace, which the step CLI would trim", { provisionerPassword: " long-enough-password\n" }, /provisionerPassword starts or ends with whitespace, which the step CLI strips.*invalid password.*pulumi config set --secret provisionerPassword/],
         ["unpinned image", { image: "smallstep/step-ca" }, /not a pinned image reference.*smallstep\/step-ca:0.30.2/],
         ["latest image", { image: "smallstep/step-ca:latest" }, /moving "latest" tag/],
         ["kmsEndpoint in gcp mode", { kmsEndpoint: "127.0.0.1:8085" }, /kmsEndpoint is set but mode is "gcp".*pulumi config rm kmsEndpoint/],
@@ -337,6 +338,60 @@ describe("validateConfig", () => {
         assert.match(local({ [`${P}:kmsEndpoint`]: "localhost" }).join(), /"localhost" is not host:port/);
         assert.match(local({ [`${P}:localBundleDir`]: "" }).join(), /localBundleDir is empty/);
         assert.deepEqual(local({}), []);
+    });
+
+    it("local mode's docker flavour: proxy port and credentials directory, refused elsewhere", () => {
+        const local = (overrides: Record<string, unknown>) => {
+            const namespaced = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`${P}:${k}`, v]));
+            try {
+                return { config: validateConfig(P, stackConfig("local", namespaced)), problems: [] as readonly string[] };
+            } catch (e) {
+                return { config: undefined, problems: (e as ConfigError).problems };
+            }
+        };
+        assert.equal(local({}).config?.localDocker, undefined, "the bundle by default");
+        assert.deepEqual(local({ localRuntime: "docker" }).config?.localDocker, {
+            kmsProxyPort: 8086,
+            kmsCredentialsDir: ".local/kms-credentials",
+        });
+        assert.deepEqual(local({ localRuntime: "docker", localKmsProxyPort: "9100", localKmsCredentialsDir: "/tmp/c" }).config?.localDocker, {
+            kmsProxyPort: 9100,
+            kmsCredentialsDir: "/tmp/c",
+        });
+        assert.match(local({ localRuntime: "podman" }).problems.join(), /localRuntime/);
+        assert.match(local({ localRuntime: "docker", localKmsProxyPort: "9000" }).problems.join(), /both 9000/);
+        assert.match(local({ localRuntime: "docker", localKmsCredentialsDir: " " }).problems.join(), /localKmsCredentialsDir is empty/);
+        assert.match(
+            local({ localKmsProxyPort: "9100" }).problems.join(),
+            /localKmsProxyPort belongs to the local stack's docker flavour .* but localRuntime is "bundle"/,
+        );
+        assert.match(problemsOf({ localRuntime: "docker" }).join(), /localRuntime belongs to .* but mode is gcp/);
+    });
+
+    it("in local mode, refuses an IPv6 address as the first DNS name (step-ca listens on 127.0.0.1 there)", () => {
+        const ipv6First = { [`${P}:dnsNames`]: '["::1","localhost"]' };
+        assert.throws(() => validateConfig(P, stackConfig("local", ipv6First)), (e: ConfigError) => {
+            assert.equal(e.problems.length, 1, e.problems.join("\n"));
+            assert.match(e.problems[0], /dnsNames\[0\] "::1" is an IPv6 address, but in local mode step-ca listens on 127\.0\.0\.1.*'dnsNames\[0\]' localhost/);
+            return true;
+        });
+        assert.ok(validateConfig(P, stackConfig("local", { [`${P}:dnsNames`]: '["localhost","::1"]' })), "later IPv6 names are fine");
+        assert.deepEqual(devWith({ dnsNames: ["2001:db8::1"] }).dnsNames, ["2001:db8::1"], "gcp mode listens on every interface");
+    });
+
+    it("in local mode, asks the bundle-directory check about localBundleDir and lists its problem", () => {
+        const asked: string[] = [];
+        const check = (dir: string) => {
+            asked.push(dir);
+            return "is someone else's.";
+        };
+        assert.throws(
+            () => validateConfig(P, stackConfig("local"), [], { bundleDirProblem: check }),
+            (e: ConfigError) => e.problems.length === 1 && e.problems[0] === `${P}:localBundleDir is someone else's.`,
+        );
+        assert.deepEqual(asked, [".local/bundle"]);
+        validateConfig(P, stackConfig("dev"), [PASSWORD_KEY], { bundleDirProblem: check });
+        assert.equal(asked.length, 1, "not asked in gcp mode");
     });
 
     it("reports every problem in one error, each with a fix", () => {

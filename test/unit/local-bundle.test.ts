@@ -1,10 +1,27 @@
 import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { localBundleProvider } from "../../dynamic-providers/local-bundle";
+import { BUNDLE_MARKER } from "../../lib/step-ca/layout";
 import { reloadSerialized } from "./support/serialized";
+
+/** Runs the blocking write of support/bundle-write-child.ts and SIGKILLs it once it says it is blocked. */
+function killWhenBlocked(where: string, inputsFile: string): Promise<void> {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "support/bundle-write-child.ts"), where, inputsFile], {
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    return new Promise((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+            if (chunk.toString().includes("blocked")) child.kill("SIGKILL");
+        });
+        child.on("exit", (code, signal) =>
+            signal === "SIGKILL" ? resolve() : reject(new Error(`the write was not killed midway (exit ${code})`)),
+        );
+    });
+}
 
 describe("LocalBundle provider", () => {
     let dir: string;
@@ -108,23 +125,45 @@ describe("LocalBundle provider", () => {
             caJson: '{"ca":2}\n',
             rootCertPem: "NEW ROOT PEM\n",
         };
-        await assert.rejects(localBundleProvider.update!(id, outs!, changed), /ENOTDIR|EEXIST/);
+        await assert.rejects(localBundleProvider.update!(id, outs!, changed), /blocker is in the way/);
         assert.equal(fs.readFileSync(inputs.paths.caJson, "utf8"), inputs.caJson);
         assert.equal(fs.readFileSync(inputs.paths.rootCert, "utf8"), inputs.rootCertPem);
         const everything = fs.readdirSync(dir, { recursive: true }).map(String).sort();
         assert.deepEqual(everything.filter((name) => name.endsWith(".tmp")), [], `left behind: ${everything}`);
-        assert.deepEqual(everything, [
-            "blocker",
-            "certs",
-            "certs/intermediate_ca.crt",
-            "certs/root_ca.crt",
-            "config",
-            "config/ca.json",
-            "config/defaults.json",
-            "secrets",
-            "secrets/password",
-        ]);
+        assert.deepEqual(fs.readdirSync(dir).sort(), [BUNDLE_MARKER, "blocker", "certs", "config", "current", "generations", "secrets"]);
+        assert.deepEqual(fs.readdirSync(`${dir}/generations`), [path.basename(fs.readlinkSync(`${dir}/current`))], "the failed generation is gone");
     });
+
+    for (const where of ["fsync:3", "publish"]) {
+        it(`a write killed midway (${where}) leaves readers on the old bundle, complete; the next write cleans up`, async () => {
+            const { id, outs } = await localBundleProvider.create(inputs);
+            const published = fs.readlinkSync(`${dir}/current`);
+            const news = { ...inputs, caJson: '{"ca":2}\n', rootCertPem: "NEW ROOT\n", intermediateCertPem: "NEW INTERMEDIATE\n" };
+            const inputsFile = path.join(dir, "..", `${path.basename(dir)}-inputs.json`);
+            fs.writeFileSync(inputsFile, JSON.stringify({ olds: outs, news }));
+            try {
+                await killWhenBlocked(where, inputsFile);
+            } finally {
+                fs.rmSync(inputsFile, { force: true });
+            }
+            assert.equal(fs.readlinkSync(`${dir}/current`), published, "current still names the old generation");
+            const seen = await localBundleProvider.read!(id, outs);
+            assert.deepEqual(seen.props, inputs, "every file of the old bundle, through the usual paths");
+            const leftovers = fs.readdirSync(`${dir}/generations`).length + fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")).length;
+            assert.ok(leftovers > 1, "the killed write left its generation (and temporary symlink) behind");
+
+            await localBundleProvider.update!(id, outs!, news);
+            assert.deepEqual((await localBundleProvider.read!(id, outs)).props, news);
+            assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file survives");
+            assert.deepEqual(
+                fs.readdirSync(`${dir}/generations`).sort(),
+                [path.basename(published), path.basename(fs.readlinkSync(`${dir}/current`))].sort(),
+                "the killed write's generation is gone; the one before the new one stays until the next write",
+            );
+            await localBundleProvider.update!(id, outs!, inputs);
+            assert.equal(fs.readdirSync(`${dir}/generations`).length, 2);
+        });
+    }
 
     it("deletes what it wrote and leaves step-ca's database", async () => {
         const { id, outs } = await localBundleProvider.create(inputs);

@@ -105,6 +105,7 @@ describe("the provisioners setting", () => {
                 { type: "X5C", name: "x5c", roots: "not a pem" },
                 { type: "JWK", name: "short", password: "short" },
                 { type: "JWK", name: "bad name!" },
+                { type: "JWK", name: "spaced", password: "a-long-enough-password " },
             ],
         }, [LIST]);
         const expected = [
@@ -120,6 +121,7 @@ describe("the provisioners setting", () => {
             /provisioners\[6\]\.roots must be a PEM bundle/,
             /provisioners\[7\]\.password is shorter than 12 characters/,
             /provisioners\[8\]\.name "bad name!" must be 1-64 letters/,
+            /provisioners\[9\]\.password starts or ends with whitespace.*--path 'provisioners\[9\]\.password'/,
         ];
         for (const pattern of expected) {
             assert.ok(problems.some((p) => pattern.test(p)), `${pattern} not in:\n${problems.join("\n")}`);

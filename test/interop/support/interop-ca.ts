@@ -27,11 +27,11 @@ import {
     startConnectProxy,
     startKmsEmulator,
 } from "../../../kms-emulator/index";
-import { stepCaPaths } from "../../../lib/step-ca/ca-json";
+import { type PostgresDatabase, stepCaPaths } from "../../../lib/step-ca/ca-json";
 import { type CaConfig, listenAddress, subjectOf, validateConfig } from "../../../lib/config/config";
 import { provisionerSecretsOf } from "../../../lib/config/provisioners";
 import { createKmsClient } from "../../../lib/kms/client";
-import { type StepCaLayout, stepCaLayout } from "../../../lib/step-ca/layout";
+import { CONTAINER_LAYOUT, type StepCaLayout, stepCaLayout } from "../../../lib/step-ca/layout";
 import { type StepCaProcess, freePort, startStepCa } from "./step-ca-process";
 import { type RunResult, installStep, run } from "./step-tools";
 
@@ -58,10 +58,23 @@ export interface InteropCaOptions {
     readonly tlsIdentity?: TlsIdentity;
     /** More CONNECT routes for step-ca (`host:443` → a loopback port), for stand-ins of Google endpoints. */
     readonly routes?: Readonly<Record<string, { host: string; port: number }>>;
+    /** ca.json `db`: a shared PostgreSQL database instead of badger (the gce runtime's replicas). */
+    readonly database?: PostgresDatabase;
+    /**
+     * How step-ca finds its Cloud KMS credentials: `file` (default) names the key file in ca.json's `kms.uri`, as the
+     * docker runtime with a service-account key; `applicationDefault` leaves it out, as the gce runtime renders it,
+     * and step-ca finds the same file through Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS).
+     */
+    readonly kmsCredentials?: "file" | "applicationDefault";
+    /**
+     * Which paths ca.json and defaults.json name: `host` (default) the files in the temp dir, for step-ca run here;
+     * `container` the container's (CONTAINER_LAYOUT), as the program renders them, for step-ca in a container.
+     */
+    readonly paths?: "host" | "container";
 }
 
-/** A running step-ca over the CA the program configured, and what the test needs to talk to it. */
-export interface InteropCa {
+/** The CA the program configured, ready for step-ca to start on it, and what the test needs to talk to it. */
+export interface PreparedInteropCa {
     readonly tools: { stepCa: string; step: string };
     readonly tmp: string;
     readonly config: CaConfig;
@@ -82,11 +95,22 @@ export interface InteropCa {
     /** CONNECT authorities the proxy tunnelled and refused. */
     readonly tunnelled: string[];
     readonly refused: string[];
-    readonly stepCa: StepCaProcess;
+    /** step-ca's environment: HOME/STEPPATH as in the container, plus the routes to the emulator. */
+    readonly stepCaEnv: NodeJS.ProcessEnv;
+    /**
+     * Starts a step-ca on these files (by default the rendered ca.json on `config.port`), stopped after the test.
+     * Replicas pass their own ca.json (another listen address) and port.
+     */
+    startStepCa(o?: { caJson?: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<StepCaProcess>;
     /** The step CLI with STEPPATH at the CA's files (defaults.json gives URL and root), run in `tmp`. */
     cli(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
     /** AsymmetricSign calls with `keyVersion` that ended in `outcome`, since step-ca started. */
     signsBy(keyVersion: string, outcome?: string): number;
+}
+
+/** A running step-ca over the CA the program configured. */
+export interface InteropCa extends PreparedInteropCa {
+    readonly stepCa: StepCaProcess;
 }
 
 /**
@@ -94,6 +118,12 @@ export interface InteropCa {
  * routing variables. Everything is torn down after the test `t`.
  */
 export async function startInteropCa(t: TestContext, options: InteropCaOptions = {}): Promise<InteropCa> {
+    const ca = await prepareInteropCa(t, options);
+    return { ...ca, stepCa: await ca.startStepCa() };
+}
+
+/** Everything {@link startInteropCa} does but starting step-ca: keys, certificates, files and routes. */
+export async function prepareInteropCa(t: TestContext, options: InteropCaOptions = {}): Promise<PreparedInteropCa> {
     const tools = await installStep();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-interop-"));
     const cleanups: (() => Promise<void> | void)[] = [() => fs.rmSync(tmp, { recursive: true, force: true })];
@@ -186,7 +216,8 @@ export async function startInteropCa(t: TestContext, options: InteropCaOptions =
         dnsNames: [...config.dnsNames],
         address: listenAddress(config.mode, config.port), // as the program renders it
         provisionerName: config.provisionerName,
-        paths: stepCaPaths(files),
+        paths: stepCaPaths(options.paths === "container" ? CONTAINER_LAYOUT : files, options.kmsCredentials !== "applicationDefault"),
+        ...(options.database && { database: options.database }),
         ...(config.provisioners && { provisioners: config.provisioners }),
         ...(config.provisionerSecretsGiven.passwords.length > 0 && { provisionerPasswords: secrets.passwords }),
         ...(config.provisionerSecretsGiven.clientSecrets.length > 0 && { clientSecrets: secrets.clientSecrets }),
@@ -224,23 +255,28 @@ export async function startInteropCa(t: TestContext, options: InteropCaOptions =
     emulator.calls.reset();
     kmsLog.length = 0;
 
-    const stepCa = await startStepCa({
-        stepCa: tools.stepCa,
-        args: ["--password-file", files.password, files.caJson],
-        env: {
-            PATH: process.env.PATH,
-            HOME: path.join(tmp, "home"), // writable HOME: the Google auth library looks for ~/.config/gcloud
-            STEPPATH: files.stepPath,
-            HTTPS_PROXY: proxy.url, // gRPC-Go: CONNECT cloudkms.googleapis.com:443 through the test proxy
-            SSL_CERT_FILE: trustFile, // Go's crypto/x509: trust the test CA (and only it)
-            SSL_CERT_DIR: emptyCertDir,
-        },
-        port: config.port,
-        serverName: config.dnsNames[0],
-        rootPem,
-        timeoutMs: 90_000,
-    });
-    cleanups.push(() => stepCa.stop());
+    const stepCaEnv: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: path.join(tmp, "home"), // writable HOME: the Google auth library looks for ~/.config/gcloud
+        STEPPATH: files.stepPath,
+        HTTPS_PROXY: proxy.url, // gRPC-Go: CONNECT cloudkms.googleapis.com:443 through the test proxy
+        SSL_CERT_FILE: trustFile, // Go's crypto/x509: trust the test CA (and only it)
+        SSL_CERT_DIR: emptyCertDir,
+        ...(options.kmsCredentials === "applicationDefault" && { GOOGLE_APPLICATION_CREDENTIALS: files.kmsCredentials }),
+    };
+    const startReplica = async (o: { caJson?: string; port?: number; env?: NodeJS.ProcessEnv } = {}) => {
+        const stepCa = await startStepCa({
+            stepCa: tools.stepCa,
+            args: ["--password-file", files.password, o.caJson ?? files.caJson],
+            env: { ...stepCaEnv, ...o.env },
+            port: o.port ?? config.port,
+            serverName: config.dnsNames[0],
+            rootPem,
+            timeoutMs: 90_000,
+        });
+        cleanups.push(() => stepCa.stop());
+        return stepCa;
+    };
 
     return {
         tools,
@@ -258,7 +294,8 @@ export async function startInteropCa(t: TestContext, options: InteropCaOptions =
         tlsIdentity,
         tunnelled,
         refused,
-        stepCa,
+        stepCaEnv,
+        startStepCa: startReplica,
         cli: (args, env = {}) =>
             run(tools.step, args, {
                 cwd: tmp,

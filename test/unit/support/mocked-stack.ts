@@ -243,6 +243,8 @@ async function checkDynamic(type: string, name: string, inputs: Record<string, a
         [DYNAMIC("StepCaConfig")]: async () =>
             (await import("../../../dynamic-providers/step-ca-config")).stepCaConfigProvider,
         [DYNAMIC("LocalBundle")]: async () => (await import("../../../dynamic-providers/local-bundle")).localBundleProvider,
+        [DYNAMIC("ContainerHealth")]: async () =>
+            (await import("../../../dynamic-providers/docker/container-health")).containerHealthProvider,
     };
     const load = providers[type];
     if (!load) {
