@@ -59,6 +59,8 @@ export interface KmsSettings {
     /** Protobuf duration in seconds, e.g. `"86400s"`, as the KMS API takes it. */
     readonly destroyScheduledDuration: string;
     readonly protectRootKey: boolean;
+    /** The root key version stays DISABLED except while `pulumi up` signs with it. */
+    readonly offlineRootKey: boolean;
 }
 
 /** The gce runtime: VMs, load balancer, network and database. */
@@ -270,6 +272,7 @@ export function validateConfig(
 
     const separateKeyRings = v.boolean("separateKeyRings");
     const protectRootKey = v.boolean("protectRootKey");
+    const offlineRootKey = v.boolean("offlineRootKey");
     const rootAlgorithm = v.algorithm("rootAlgorithm");
     const intermediateAlgorithm = v.algorithm("intermediateAlgorithm");
     const protectionLevel = v.oneOf("protectionLevel", ["SOFTWARE", "HSM"] as const);
@@ -415,6 +418,7 @@ export function validateConfig(
             protectionLevel,
             destroyScheduledDuration,
             protectRootKey,
+            offlineRootKey,
         },
         root: { commonName: rootCommonName, organization, validityDays: rootValidityDays },
         intermediate: {
