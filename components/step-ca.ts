@@ -1,5 +1,7 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
 import { stepCaPaths } from "../lib/step-ca/ca-json";
 import { type CaConfig, listenAddress, subjectOf } from "../lib/config/config";
 import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca/layout";
@@ -72,6 +74,8 @@ export class StepCa extends pulumi.ComponentResource {
         super("stepca:index:StepCa", name, {}, opts);
         const { config } = args;
         const local = config.mode === "local";
+        // The local stack's docker flavour: keys on the emulator, step-ca in the production container.
+        const localDocker = local ? config.localDocker : undefined;
         const parent = { parent: this };
 
         const gce = config.mode === "gcp" ? config.gce : undefined;
@@ -151,7 +155,8 @@ export class StepCa extends pulumi.ComponentResource {
         }
 
         const secrets = pulumi.output(args.provisionerSecrets ?? { passwords: {}, clientSecrets: {} });
-        const layout: StepCaLayout = local ? stepCaLayout(path.resolve(config.localBundleDir)) : CONTAINER_LAYOUT;
+        const layout: StepCaLayout =
+            local && !localDocker ? stepCaLayout(path.resolve(config.localBundleDir)) : CONTAINER_LAYOUT;
         const stepCaConfig = new StepCaConfig(
             `${name}-config`,
             {
@@ -228,6 +233,23 @@ export class StepCa extends pulumi.ComponentResource {
                 { parent: this, dependsOn: serviceAccount.grants },
             );
             this.serviceAccountEmail = serviceAccount.email;
+        } else if (localDocker) {
+            const { StepCaContainer } = edges.docker();
+            new StepCaContainer(
+                `${name}-container`,
+                {
+                    ...files,
+                    image: config.image,
+                    port: config.port,
+                    dnsNames: [...config.dnsNames],
+                    network: "host",
+                    kmsEmulator: {
+                        proxyUrl: `http://127.0.0.1:${localDocker.kmsProxyPort}`,
+                        ...emulatorCredentials(localDocker.kmsCredentialsDir),
+                    },
+                },
+                parent,
+            );
         } else {
             const { StepCaBundle } = edges.local();
             new StepCaBundle(`${name}-bundle`, { ...files, paths: layout }, parent);
@@ -249,4 +271,24 @@ export class StepCa extends pulumi.ComponentResource {
             intermediateKeyVersion: this.intermediateKeyVersion,
         });
     }
+}
+
+/**
+ * The KMS emulator's throwaway TLS CA and service account, as kms-emulator/credentials-cli.ts writes them (and
+ * `npm run local` does before `up`). Read at every run: they are inputs of the container.
+ */
+function emulatorCredentials(dir: string): { tlsCaCertPem: string; serviceAccountJson: pulumi.Output<string> } {
+    const read = (file: string) => {
+        const where = path.resolve(dir, file);
+        try {
+            return fs.readFileSync(where, "utf8");
+        } catch (e) {
+            throw new RunError(
+                `localRuntime docker: cannot read ${where} (${(e as Error).message}). It holds the KMS emulator's ` +
+                    "throwaway credentials for step-ca: `npm run local` writes them, or run " +
+                    `\`node --import tsx kms-emulator/credentials-cli.ts ${dir}\` and start the emulator with them.`,
+            );
+        }
+    };
+    return { tlsCaCertPem: read("tls-ca.crt"), serviceAccountJson: pulumi.secret(read("service-account.json")) };
 }

@@ -12,7 +12,8 @@
 #                                  cmd/pulumi-language-nodejs at $LANGUAGE_HOST_VERSION, through the wrapper module
 #                                  scripts/pulumi-language-nodejs (its go.mod says why that version).
 #   pulumi-resource-pulumi-nodejs  scripts/bin/pulumi-resource-pulumi-nodejs, the dynamic-provider shim Pulumi's
-#                                  distribution ships next to `pulumi`.
+#                                  distribution ships next to `pulumi`, and pulumi-nodejs-provider-start.js, which
+#                                  it preloads into the provider process.
 #
 # Idempotent: each binary carries a stamp of its inputs and is only rebuilt when they change. Go's module and build
 # caches stay at their defaults under $HOME, so a rebuild after a version bump is incremental.
@@ -24,7 +25,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WRAPPER="$ROOT/scripts/pulumi-cli"
 LANGUAGE_HOST="$ROOT/scripts/pulumi-language-nodejs"
 LANGUAGE_HOST_VERSION=3.68.0 # the newest release whose language host the module proxy serves
-SHIM="$ROOT/scripts/bin/pulumi-resource-pulumi-nodejs"
+SHIM_DIR="$ROOT/scripts/bin"
 CACHE="${STEPCA_CLOUDKMS_CACHE:-$HOME/.cache/stepca-cloudkms}"
 DEST="$CACHE/pulumi-$PULUMI_VERSION/bin"
 
@@ -71,8 +72,11 @@ build pulumi "$CLI_STAMP" "$WRAPPER" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 
 build pulumi-language-nodejs "$LH_STAMP" "$LANGUAGE_HOST" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
   "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_VERSION"
 
-if ! cmp -s "$SHIM" "$DEST/pulumi-resource-pulumi-nodejs"; then
-  install -m 0755 "$SHIM" "$DEST/pulumi-resource-pulumi-nodejs"
-fi
+# The preload first: a shim that finds none runs the provider without it.
+for file in pulumi-nodejs-provider-start.js:0644 pulumi-resource-pulumi-nodejs:0755; do
+  if ! cmp -s "$SHIM_DIR/${file%:*}" "$DEST/${file%:*}"; then
+    install -m "${file#*:}" "$SHIM_DIR/${file%:*}" "$DEST/${file%:*}"
+  fi
+done
 
 echo "$DEST"

@@ -19,7 +19,7 @@ export class LocalCaKeys extends CaKeySet<EmulatorKeyRing, EmulatorCryptoKey> {
     }
 }
 
-/** Key rings and keys on the local KMS emulator (the stack's kmsEndpoint, see dynamic-providers/kms-endpoint.ts). */
+/** Key rings and keys on the local KMS emulator (the stack's kmsEndpoint, see dynamic-providers/stack-settings.ts). */
 function kmsEmulator(args: LocalCaKeysArgs): CaKeyBackend<EmulatorKeyRing, EmulatorCryptoKey> {
     return {
         keyRing: (resourceName, keyRingId, parent) =>

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RunError } from "@pulumi/pulumi/errors";
 import type { CertificateSubject } from "../pki/certificate-templates";
 import { ALL_CLOUD_KMS_LOCATIONS, CLOUD_KMS_LOCATIONS, isCloudKmsLocation } from "./locations";
-import { GCE_SETTINGS, SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./settings";
+import { GCE_SETTINGS, LOCAL_DOCKER_SETTINGS, SETTINGS, SECRET_SETTINGS, SettingName, SettingSpec } from "./settings";
 import { cidrProblem, isZoneOf } from "./network-values";
 import { closestMatch, dnsNamesProblems, parseKmsDuration } from "./values";
 import type { KmsSigningAlgorithmName } from "../kms/algorithms";
@@ -33,6 +33,8 @@ export const SIGNING_ALGORITHM_ALIASES: Readonly<Record<KmsSigningAlgorithmName,
 };
 
 export type Mode = "gcp" | "local";
+/** How step-ca runs in local mode: on the bundle written to a directory, or in a container on the local engine. */
+export type LocalRuntime = "bundle" | "docker";
 /** Where step-ca runs in gcp mode: one Docker container, or a managed instance group on Compute Engine. */
 export type Runtime = "docker" | "gce";
 /** How step-ca authenticates to Cloud KMS: a service-account JSON key, or Application Default Credentials. */
@@ -126,8 +128,18 @@ export interface CaConfig {
     readonly nameConstraints?: NameConstraints;
     readonly image: string;
     readonly localBundleDir: string;
+    /** Local mode's docker flavour; undefined otherwise. */
+    readonly localDocker?: LocalDockerSettings;
     /** Set for the gce runtime in gcp mode only. */
     readonly gce?: GceSettings;
+}
+
+/** The local stack's docker flavour: step-ca in a container, reaching the emulator as `npm run local`'s does. */
+export interface LocalDockerSettings {
+    /** The emulator's CONNECT proxy on 127.0.0.1. */
+    readonly kmsProxyPort: number;
+    /** Directory with the emulator's tls-ca.crt and service-account.json (relative to the project, or absolute). */
+    readonly kmsCredentialsDir: string;
 }
 
 /** Shortest provisioner password accepted: ca.json carries the encrypted key, open to offline guessing. */
@@ -387,15 +399,43 @@ export function validateConfig(
                 "`pulumi config set image smallstep/step-ca:0.30.2`.",
         );
     }
+    const localRuntime = v.oneOf("localRuntime", ["bundle", "docker"] as const);
+    const localDocker = mode === "local" && localRuntime === "docker";
+    // The docker flavour writes no bundle.
+    const localBundle = mode === "local" && !localDocker;
     const localBundleDir = v.string("localBundleDir").trim();
-    if (mode === "local" && !localBundleDir) {
+    if (localBundle && !localBundleDir) {
         problems.push(
             `${v.key("localBundleDir")} is empty; local mode writes the step-ca bundle there. ` +
                 "Set it with `pulumi config set localBundleDir .local/bundle`.",
         );
-    } else if (mode === "local" && options.bundleDirProblem) {
+    } else if (localBundle && options.bundleDirProblem) {
         const problem = options.bundleDirProblem(localBundleDir);
         if (problem) problems.push(`${v.key("localBundleDir")} ${problem}`);
+    }
+
+    const notHere = [...(mode === "local" ? [] : ["localRuntime" as const]), ...(localDocker ? [] : LOCAL_DOCKER_SETTINGS)]
+        .filter((name) => !v.isDefault(name));
+    if (notHere.length > 0) {
+        problems.push(
+            `${notHere.map((name) => v.key(name)).join(", ")} ${notHere.length === 1 ? "belongs" : "belong"} to the ` +
+                `local stack's docker flavour (mode local, localRuntime docker), but ${mode === "local" ? "localRuntime is \"bundle\"" : "mode is gcp"}. ` +
+                `Remove ${notHere.length === 1 ? "it" : "them"} (${notHere.map((n) => `\`pulumi config rm ${n}\``).join(", ")}).`,
+        );
+    }
+    const kmsProxyPort = v.integer("localKmsProxyPort", 1, 65535);
+    const kmsCredentialsDir = v.string("localKmsCredentialsDir").trim();
+    if (localDocker && !kmsCredentialsDir) {
+        problems.push(
+            `${v.key("localKmsCredentialsDir")} is empty; the docker flavour hands step-ca the emulator's throwaway ` +
+                "credentials from there. Set it with `pulumi config set localKmsCredentialsDir .local/kms-credentials`.",
+        );
+    }
+    if (localDocker && kmsProxyPort === port) {
+        problems.push(
+            `${v.key("localKmsProxyPort")} and ${v.key("port")} are both ${port}; with host networking step-ca and ` +
+                "the emulator's proxy would claim the same port on 127.0.0.1. Choose another one for either.",
+        );
     }
 
     const gce = gceRuntime ? readGceSettings(v, location, dnsNames, port, problems) : undefined;
@@ -438,6 +478,7 @@ export function validateConfig(
         nameConstraints,
         image,
         localBundleDir,
+        ...(localDocker && { localDocker: { kmsProxyPort, kmsCredentialsDir } }),
         ...(gce && { gce }),
     };
 }

@@ -39,6 +39,10 @@ export const SETTINGS = {
     nameConstraints: { type: "object", default: {} },
     image: { type: "string", default: "smallstep/step-ca:0.30.2" },
     localBundleDir: { type: "string", default: ".local/bundle" },
+    // local mode only (LOCAL_DOCKER_SETTINGS besides localRuntime).
+    localRuntime: { type: "string", default: "bundle" },
+    localKmsProxyPort: { type: "integer", default: 8086 },
+    localKmsCredentialsDir: { type: "string", default: ".local/kms-credentials" },
     // gce runtime only (GCE_SETTINGS).
     region: { type: "string", default: "" },
     zones: { type: "array", default: [] },
@@ -74,6 +78,9 @@ export const GCE_SETTINGS: readonly SettingName[] = [
     "dnsZone",
     "databaseTier",
 ];
+
+/** Settings only the local stack's docker flavour (localRuntime docker) reads. */
+export const LOCAL_DOCKER_SETTINGS: readonly SettingName[] = ["localKmsProxyPort", "localKmsCredentialsDir"];
 
 /** Settings that hold secrets: read with `getSecret` and never copied into the plain validated config. */
 export const SECRET_SETTINGS: readonly SettingName[] = ["provisionerPassword"];

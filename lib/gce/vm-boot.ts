@@ -50,8 +50,8 @@ export const CONTAINER_SECRETS = {
 } as const;
 
 /**
- * Fetches each secret version into the secrets directory (mode 0400, owned by step-ca's user), written to a temp
- * file and renamed. The token goes to curl on stdin (`-K -`), never on a command line. GCE_METADATA_HOST (the name
+ * Fetches each secret version into the secrets directory (0700, files 0400, all owned by step-ca's user), each
+ * written to a temp file and renamed. The token goes to curl on stdin (`-K -`), never on a command line. GCE_METADATA_HOST (the name
  * Google's client libraries honour) and SECRET_MANAGER_ENDPOINT override Google's endpoints; only the boot-path
  * test sets them, pointing at stand-ins on loopback.
  */
@@ -71,6 +71,8 @@ export function fetchSecretsScript(secrets: SecretFiles): string {
         `dir="\${STEP_CA_SECRETS_DIR:-${VM_PATHS.secretsDir}}"`,
         "umask 077",
         'mkdir -p "$dir"',
+        // The container runs as step-ca's user: it must be able to enter the directory (mounted read-only).
+        `chown ${STEP_USER}:${STEP_USER} "$dir"`,
         'token="$(curl -sSf --retry 10 --retry-connrefused -H "Metadata-Flavor: Google" \\',
         '  "$metadata/instance/service-accounts/default/token" | sed -n \'s/.*"access_token" *: *"\\([^"]*\\)".*/\\1/p\')"',
         '[ -n "$token" ] || { echo "fetch-secrets: no access token from the metadata server" >&2; exit 1; }',

@@ -1,6 +1,7 @@
 /**
  * The gce runtime's high availability, for real on loopback: three real step-ca replicas running the ca.json the
- * program renders for the gce runtime (PostgreSQL `db`, Cloud KMS through Application Default Credentials) on one
+ * program renders for the gce runtime (PostgreSQL `db`, Cloud KMS through Application Default Credentials, which
+ * find a STAND-IN of the metadata server as on a VM: no key file anywhere) on one
  * real PostgreSQL server (standing in for Cloud SQL; the DSN and PGPASSFILE line are lib/gce/database.ts's, pointed
  * at it instead of the Cloud SQL Auth Proxy), behind real HAProxy in `mode tcp` with HTTPS health checks (standing
  * in for the passthrough Network Load Balancer), all signing through the KMS emulator. Several clients issue
@@ -25,6 +26,7 @@ import { POSTGRES_BIN_DIR, realToolsPresent } from "../support/real-tools";
 import { HA_TOOLS_NEEDED, installHaTools } from "./support/ha-tools";
 import { renderHaproxyConfig, startHaproxy } from "./support/haproxy";
 import { startPostgres } from "./support/postgres-server";
+import { startMetadataStandIn } from "../vm-boot/support/google-standins";
 import { type Issued, SignClient, privateKeyPem } from "./support/sign-client";
 
 /** Certificates to issue, clients issuing them at once, and when the replica goes and comes back. */
@@ -59,6 +61,8 @@ test("HA: 3 real step-ca replicas on one PostgreSQL behind HAProxy keep issuing 
         database: DATABASE_NAME,
     });
     assert.deepEqual(rendered.kms, { type: "cloudkms" }, "gce: no credentials file, Application Default Credentials");
+    const metadata = await startMetadataStandIn({ project: ca.config.project, email: `step-ca@${ca.config.project}.iam.gserviceaccount.com` });
+    t.after(() => metadata.stop());
     // The password only in PGPASSFILE, beside the provisioner password as on the VM (CONTAINER_SECRETS).
     assert.equal(path.basename(CONTAINER_SECRETS.pgpass), "pgpass");
     const pgpass = path.join(path.dirname(ca.files.password), path.basename(CONTAINER_SECRETS.pgpass));
@@ -78,7 +82,12 @@ test("HA: 3 real step-ca replicas on one PostgreSQL behind HAProxy keep issuing 
     const startReplica = async (i: number): Promise<StepCaProcess> => {
         for (let attempt = 1; ; attempt++) {
             try {
-                return await ca.startStepCa({ caJson: replicaConfig[i], port: ports[i], env: { PGPASSFILE: pgpass } });
+                return await ca.startStepCa({
+                    caJson: replicaConfig[i],
+                    port: ports[i],
+                    // No credentials file: ADC falls through to the metadata server (GCE_METADATA_HOST), as on a VM.
+                    env: { PGPASSFILE: pgpass, GOOGLE_APPLICATION_CREDENTIALS: undefined, GCE_METADATA_HOST: metadata.host },
+                });
             } catch (e) {
                 const message = (e as Error).message;
                 if (!message.includes("exited") || attempt >= 5) throw e;
@@ -94,6 +103,8 @@ test("HA: 3 real step-ca replicas on one PostgreSQL behind HAProxy keep issuing 
         `HA: 3 replicas healthy ${Date.now() - started} ms after a simultaneous start on an empty database, ` +
             `${exits.length} restart(s) on the way${exits.length ? ` (${exits.join("; ")})` : ""}`,
     );
+    const tokens = metadata.requests.filter((r) => r.url.startsWith("/computeMetadata/v1/instance/service-accounts/default/token") && r.status === 200);
+    assert.ok(tokens.length >= 3, `every replica took its Cloud KMS token from the metadata server (${tokens.length})`);
     const tables = (await pg.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).split("\n");
     for (const table of ["x509_certs", "x509_certs_data", "revoked_x509_certs", "used_ott"]) {
         assert.ok(tables.includes(table), `step-ca created ${table} in the shared database (has: ${tables.join(", ")})`);
@@ -234,6 +245,16 @@ test("HA: 3 real step-ca replicas on one PostgreSQL behind HAProxy keep issuing 
     assert.ok(events.markedDown > events.killed, "HAProxy took the killed replica out");
     const victimSessions = servers.find((s) => s.name === backends[victim].name)!.sessions;
     assert.ok(victimSessions > sessionsAtRejoin, `the restarted replica served again (${sessionsAtRejoin} → ${victimSessions} sessions)`);
+
+    // --- a one-time token used at one replica is refused at another (used tokens are in the shared database) -------
+    const replayed = "replay.example.test";
+    const replayBody = JSON.stringify({ csr: (await client.csr(replayed)).csrPem, ott: await client.token(replayed) });
+    assert.equal((await client.post(replayBody, ports[0])).status, 201, "the token works once, at replica-0");
+    const replayLog = replicas[2].log().length;
+    const replay = await client.post(replayBody, ports[2]);
+    assert.equal(replay.status, 401, `the same token at replica-2 is refused: ${replay.body}`);
+    assert.match(replicas[2].log().slice(replayLog), /token already used/);
+    console.log("HA: a one-time token used at replica-0 was refused at replica-2 (token already used)");
 
     // --- revoked through one replica, refused renewal through another ---------------------------------------------
     const files = async (c: Issued, label: string) => {

@@ -14,7 +14,7 @@ import type { TestContext } from "node:test";
 export const REQUIRE_REAL_TESTS_ENV = "STEPCA_REQUIRE_REAL_TESTS";
 
 /** A tool a real test needs, and what for (the reason goes into the skip or failure message). */
-export type RealTool = "go" | "openssl" | "bash" | "flock" | "haproxy" | "postgresql";
+export type RealTool = "go" | "openssl" | "bash" | "flock" | "curl" | "haproxy" | "postgresql";
 
 /** Where Debian's postgresql-15 package puts the server binaries (not on PATH). */
 export const POSTGRES_BIN_DIR = "/usr/lib/postgresql/15/bin";
@@ -25,6 +25,7 @@ const PROBES: Record<RealTool, { label: string; works: () => boolean }> = {
     bash: { label: "`bash` on PATH", works: () => exitsZero("bash", ["-c", "true"]) },
     // util-linux flock has no --version on every build; `command -v` is enough to know it can be run.
     flock: { label: "`flock` on PATH", works: () => exitsZero("sh", ["-c", "command -v flock"]) },
+    curl: { label: "`curl` on PATH", works: () => exitsZero("curl", ["--version"]) },
     haproxy: { label: "`haproxy` on PATH", works: () => exitsZero("haproxy", ["-v"]) },
     postgresql: {
         label: `PostgreSQL 15 server binaries in ${POSTGRES_BIN_DIR}`,

@@ -347,6 +347,34 @@ describe("validateConfig", () => {
         assert.deepEqual(local({}), []);
     });
 
+    it("local mode's docker flavour: proxy port and credentials directory, refused elsewhere", () => {
+        const local = (overrides: Record<string, unknown>) => {
+            const namespaced = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`${P}:${k}`, v]));
+            try {
+                return { config: validateConfig(P, stackConfig("local", namespaced)), problems: [] as readonly string[] };
+            } catch (e) {
+                return { config: undefined, problems: (e as ConfigError).problems };
+            }
+        };
+        assert.equal(local({}).config?.localDocker, undefined, "the bundle by default");
+        assert.deepEqual(local({ localRuntime: "docker" }).config?.localDocker, {
+            kmsProxyPort: 8086,
+            kmsCredentialsDir: ".local/kms-credentials",
+        });
+        assert.deepEqual(local({ localRuntime: "docker", localKmsProxyPort: "9100", localKmsCredentialsDir: "/tmp/c" }).config?.localDocker, {
+            kmsProxyPort: 9100,
+            kmsCredentialsDir: "/tmp/c",
+        });
+        assert.match(local({ localRuntime: "podman" }).problems.join(), /localRuntime/);
+        assert.match(local({ localRuntime: "docker", localKmsProxyPort: "9000" }).problems.join(), /both 9000/);
+        assert.match(local({ localRuntime: "docker", localKmsCredentialsDir: " " }).problems.join(), /localKmsCredentialsDir is empty/);
+        assert.match(
+            local({ localKmsProxyPort: "9100" }).problems.join(),
+            /localKmsProxyPort belongs to the local stack's docker flavour .* but localRuntime is "bundle"/,
+        );
+        assert.match(problemsOf({ localRuntime: "docker" }).join(), /localRuntime belongs to .* but mode is gcp/);
+    });
+
     it("in local mode, refuses an IPv6 address as the first DNS name (step-ca listens on 127.0.0.1 there)", () => {
         const ipv6First = { [`${P}:dnsNames`]: '["::1","localhost"]' };
         assert.throws(() => validateConfig(P, stackConfig("local", ipv6First)), (e: ConfigError) => {

@@ -52,7 +52,8 @@ export class SignClient {
         this.key = jose.importJWK({ ...o.provisionerKey }, "ES256");
     }
 
-    private async token(name: string): Promise<string> {
+    /** A one-time token for `name`. */
+    async token(name: string): Promise<string> {
         const now = Math.floor(Date.now() / 1000);
         return new jose.SignJWT({ sans: [name] })
             .setProtectedHeader({ alg: "ES256", kid: this.o.provisionerKey.kid, typ: "JWT" })
@@ -66,12 +67,13 @@ export class SignClient {
             .sign(await this.key);
     }
 
-    private post(body: string): Promise<{ status: number; body: string }> {
+    /** POSTs a /1.0/sign body to `port` (by default the one the client was made for). */
+    post(body: string, port = this.o.port): Promise<{ status: number; body: string }> {
         return new Promise((resolve, reject) => {
             const req = https.request(
                 {
                     host: "127.0.0.1",
-                    port: this.o.port,
+                    port,
                     method: "POST",
                     path: "/1.0/sign",
                     servername: this.o.serverName,
@@ -93,9 +95,8 @@ export class SignClient {
         });
     }
 
-    /** Issues a certificate for `name`, retrying transient failures; throws with every attempt's error otherwise. */
-    async issue(name: string): Promise<Issued> {
-        const startedAt = Date.now();
+    /** A fresh P-256 key and a CSR for `name` (CN and DNS SAN), as PEM. */
+    async csr(name: string): Promise<{ keys: webcrypto.CryptoKeyPair; csrPem: string }> {
         const keys = (await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
         const csr = await x509.Pkcs10CertificateRequestGenerator.create(
             {
@@ -106,7 +107,13 @@ export class SignClient {
             },
             webcrypto as unknown as CsrParams[1],
         );
-        const csrPem = csr.toString("pem");
+        return { keys, csrPem: csr.toString("pem") };
+    }
+
+    /** Issues a certificate for `name`, retrying transient failures; throws with every attempt's error otherwise. */
+    async issue(name: string): Promise<Issued> {
+        const startedAt = Date.now();
+        const { keys, csrPem } = await this.csr(name);
         const retried: string[] = [];
         for (let attempt = 1; ; attempt++) {
             try {

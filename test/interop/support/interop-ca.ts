@@ -31,7 +31,7 @@ import { type PostgresDatabase, stepCaPaths } from "../../../lib/step-ca/ca-json
 import { type CaConfig, listenAddress, subjectOf, validateConfig } from "../../../lib/config/config";
 import { provisionerSecretsOf } from "../../../lib/config/provisioners";
 import { createKmsClient } from "../../../lib/kms/client";
-import { type StepCaLayout, stepCaLayout } from "../../../lib/step-ca/layout";
+import { CONTAINER_LAYOUT, type StepCaLayout, stepCaLayout } from "../../../lib/step-ca/layout";
 import { type StepCaProcess, freePort, startStepCa } from "./step-ca-process";
 import { type RunResult, installStep, run } from "./step-tools";
 
@@ -66,6 +66,11 @@ export interface InteropCaOptions {
      * and step-ca finds the same file through Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS).
      */
     readonly kmsCredentials?: "file" | "applicationDefault";
+    /**
+     * Which paths ca.json and defaults.json name: `host` (default) the files in the temp dir, for step-ca run here;
+     * `container` the container's (CONTAINER_LAYOUT), as the program renders them, for step-ca in a container.
+     */
+    readonly paths?: "host" | "container";
 }
 
 /** The CA the program configured, ready for step-ca to start on it, and what the test needs to talk to it. */
@@ -211,7 +216,7 @@ export async function prepareInteropCa(t: TestContext, options: InteropCaOptions
         dnsNames: [...config.dnsNames],
         address: listenAddress(config.mode, config.port), // as the program renders it
         provisionerName: config.provisionerName,
-        paths: stepCaPaths(files, options.kmsCredentials !== "applicationDefault"),
+        paths: stepCaPaths(options.paths === "container" ? CONTAINER_LAYOUT : files, options.kmsCredentials !== "applicationDefault"),
         ...(options.database && { database: options.database }),
         ...(config.provisioners && { provisioners: config.provisioners }),
         ...(config.provisionerSecretsGiven.passwords.length > 0 && { provisionerPasswords: secrets.passwords }),

@@ -28,6 +28,7 @@ const T = {
     intermediate: DYNAMIC("IntermediateCertificate"),
     config: DYNAMIC("StepCaConfig"),
     offline: DYNAMIC("OfflineKeyVersion"),
+    health: DYNAMIC("ContainerHealth"),
 };
 
 /**
@@ -84,6 +85,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                           [T.image]: [1, T.container] as [number, string],
                           [T.volume]: [1, T.container] as [number, string],
                           [T.dockerContainer]: [1, T.container] as [number, string],
+                          [T.health]: [1, T.container] as [number, string],
                       }),
             };
             const counts: Record<string, number> = {};
@@ -355,7 +357,12 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             // Both example stacks list a DNS name first; healthCheck's own test covers IP-only lists.
             const url = `https://${config.dnsNames[0]}:${config.port}`;
             assert.deepEqual(c.healthcheck.tests, ["CMD", "step", "ca", "health", "--ca-url", url, "--root", "/home/step/certs/root_ca.crt"]);
-            assert.equal(c.wait, true);
+            // Not the provider's wait (a step-ca that exits would cost its whole timeout): ContainerHealth's.
+            assert.equal(c.wait, undefined);
+            const health = one(run, T.health);
+            assert.match(health.inputs.containerId, /^[0-9a-f]{64}$/, "the container's id (mocked as a SHA-256)");
+            assert.equal(health.inputs.service, "step-ca");
+            assert.equal(health.inputs.timeoutSeconds, 180);
         });
 
         it("receives config, certificates, password and credentials through the Docker API, secrets unreadable to others", () => {
@@ -365,10 +372,17 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
             assert.equal(upload("/home/step/certs/root_ca.crt").content, one(run, T.root).state.certPem);
             assert.equal(upload("/home/step/certs/intermediate_ca.crt").content, one(run, T.intermediate).state.certPem);
             assert.equal(upload("/run/secrets/step-ca/password").content, run.outputs.provisionerPassword);
-            for (const file of ["/run/secrets/step-ca/password", ...(withKey ? [CREDENTIALS_FILE] : [])]) {
-                assert.equal(upload(file).permissions, "0400");
-                assert.equal(upload(file).owner, "1000");
+            // Root-owned (an owner breaks uploads on Engine 20.10); secrets for group root, step-ca's group.
+            for (const u of container().inputs.uploads) {
+                assert.equal(u.owner, undefined, `${u.file} has an owner`);
+                assert.equal(u.group, undefined, `${u.file} has a group`);
             }
+            const secrets = ["/run/secrets/step-ca/password", ...(withKey ? [CREDENTIALS_FILE] : [])];
+            for (const u of container().inputs.uploads) {
+                assert.equal(u.permissions, secrets.includes(u.file) ? "0440" : "0444", u.file);
+            }
+            assert.equal(container().inputs.user, "1000:0", "step, with group root as its primary group");
+            assert.equal(container().inputs.groupAdds, undefined, "no group for every process in the container");
             assert.ok(container().inputs.uploads.every((u: { source?: string }) => u.source === undefined), "no host files");
         });
 

@@ -248,6 +248,8 @@ async function checkDynamic(type: string, name: string, inputs: Record<string, a
             const { offlineKeyVersionProvider } = await import("../../../dynamic-providers/offline-key-version");
             return { ...offlineKeyVersionProvider, check: undefined };
         },
+        [DYNAMIC("ContainerHealth")]: async () =>
+            (await import("../../../dynamic-providers/docker/container-health")).containerHealthProvider,
     };
     const load = providers[type];
     if (!load) {

@@ -1,0 +1,83 @@
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+
+const REPO = path.resolve(__dirname, "../..");
+const START = path.join(REPO, "scripts/bin/pulumi-nodejs-provider-start.js");
+const ENTRY = path.join(REPO, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js");
+
+/**
+ * Required after the entry has loaded (its first turn): whether TypeScript was loaded by then, and whether
+ * serializeFunction still works afterwards (and what it loads).
+ */
+const PROBE = `
+const loaded = () => Object.keys(require.cache).some((f) => f.includes("/node_modules/typescript/"));
+setImmediate(async () => {
+    const before = loaded();
+    const pulumi = require(${JSON.stringify(require.resolve("@pulumi/pulumi"))});
+    const answer = 41;
+    const { text } = await pulumi.runtime.serializeFunction(() => answer + 1);
+    process.stderr.write("PROBE " + JSON.stringify({ before, after: loaded(), text }) + "\\n");
+    process.exit(0);
+});
+`;
+
+interface Started {
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs the dynamic-provider entry with `args` before it until it exits, or until `until` matches its stdout. */
+function runProvider(args: string[], env: NodeJS.ProcessEnv, until?: RegExp): Promise<Started> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [...args, ENTRY, "127.0.0.1:1"], { cwd: REPO, env: { ...process.env, ...env } });
+        const out = { stdout: "", stderr: "" };
+        child.stdout.on("data", (chunk: Buffer) => {
+            out.stdout += chunk;
+            // The engine stops providers with SIGINT.
+            if (until?.test(out.stdout)) child.kill("SIGINT");
+        });
+        child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk));
+        child.on("error", reject);
+        child.on("exit", () => resolve(out));
+    });
+}
+
+function probeResult(stderr: string): { before: boolean; after: boolean; text: string } {
+    const line = stderr.split("\n").find((l) => l.startsWith("PROBE "));
+    assert.ok(line, `the probe reported nothing:\n${stderr}`);
+    return JSON.parse(line.slice("PROBE ".length));
+}
+
+describe("dynamic-provider start (scripts/bin/pulumi-nodejs-provider-start.js)", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-provider-start-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const probe = path.join(tmp, "probe.js");
+    fs.writeFileSync(probe, PROBE);
+    const noCache = { NODE_COMPILE_CACHE: path.join(tmp, "unused-cache") };
+
+    it("the provider loads TypeScript at start without it (the probe can tell)", async () => {
+        const { stderr } = await runProvider(["--require", probe], noCache);
+        assert.equal(probeResult(stderr).before, true);
+    });
+
+    it("with it, TypeScript is not loaded at start, and serializeFunction still works (loading it then)", async () => {
+        const { stderr } = await runProvider(["--require", START, "--require", probe], noCache);
+        const result = probeResult(stderr);
+        assert.equal(result.before, false);
+        assert.equal(result.after, true);
+        assert.match(result.text, /answer \+ 1/);
+        assert.match(result.text, /41/);
+    });
+
+    it("starts the provider (it prints its port) and writes the compile cache before the engine's SIGINT", async () => {
+        const cache = path.join(tmp, "compile-cache");
+        const { stdout, stderr } = await runProvider(["--require", START], { NODE_COMPILE_CACHE: cache }, /^\d+\n/);
+        assert.match(stdout, /^\d+\n/, stderr);
+        const entries = fs.readdirSync(cache, { recursive: true });
+        assert.ok(entries.length > 1, `no compile cache written in ${cache}: ${entries.join(", ")}`);
+    });
+});
