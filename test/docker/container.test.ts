@@ -39,7 +39,8 @@ import { Ops, dockerProviderDir, onlySame, pulumiBinDir, throwawayStack } from "
 import { realToolsPresent } from "../support/real-tools";
 
 const REPO = path.resolve(__dirname, "../..");
-const STACK = "dockertest";
+// Per run: the container and volume are named after the stack, and other runs may share the Docker engine.
+const STACK = `dockertest-${process.pid}`;
 const PASSPHRASE = "docker-test-passphrase";
 const CONTAINER = `stepca-cloudkms-${STACK}`;
 const VOLUME = `${CONTAINER}-data`;
@@ -107,10 +108,6 @@ test("the step-ca container on a real Docker engine, through the real Pulumi eng
     const image = await standinImage();
     const stepBin = (await run("bash", [path.join(REPO, "scripts/install-step.sh")])).stdout.trim().split("\n").pop()!;
     console.log(`# Docker engine ${engineVersion}; CLI ${binDir}; provider ${providerDir}; image ${image} (ready in ${Math.round((Date.now() - started) / 1000)} s)`);
-
-    // Leftovers of an interrupted run would hold the container's name and the volume.
-    await docker("rm", "-f", CONTAINER).catch(() => "");
-    await docker("volume", "rm", "-f", VOLUME).catch(() => "");
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-docker-"));
     const tls = await createTlsIdentity([CLOUD_KMS_HOST]);
