@@ -9,6 +9,9 @@
 #         running while the bundle is unchanged) and how to get a certificate from it. step-ca is the one on PATH,
 #         else scripts/install-step.sh's (cached, or built when Go is installed); without it, only the bundle.
 #   emulator  Only starts the KMS emulator (or restarts it when it runs on another endpoint than kmsEndpoint).
+#         With `localRuntime: docker` step-ca runs in a container instead, created by `pulumi up` through the
+#         program's StepCaContainer (needs a Docker engine and the `image`; the docker plugin is installed, or
+#         built by scripts/install-docker-provider.sh where it cannot be downloaded).
 #   down  Stops step-ca, runs `pulumi destroy --yes` on the local stack (the emulator schedules every key version
 #         for destruction, as Cloud KMS would; key rings stay, as they do in Cloud KMS), then stops the emulator.
 #         `rm -rf .local` after it forgets everything.
@@ -110,6 +113,21 @@ ENDPOINT="$(config_value kmsEndpoint)"
 EMULATOR_HOST="${ENDPOINT%:*}"
 EMULATOR_PORT="${ENDPOINT##*:}"
 
+# localRuntime docker: step-ca runs in a container through the program's StepCaContainer, which takes the proxy port
+# and the credentials directory from the stack's settings; the emulator must serve exactly those.
+LOCAL_RUNTIME="$(config_value localRuntime)"
+LOCAL_RUNTIME="${LOCAL_RUNTIME:-bundle}"
+if [ "$LOCAL_RUNTIME" = docker ]; then
+  setting_port="$(config_value localKmsProxyPort)"
+  setting_port="${setting_port:-8086}"
+  [ -z "${STEPCA_LOCAL_PROXY_PORT:-}" ] || [ "$STEPCA_LOCAL_PROXY_PORT" = "$setting_port" ] ||
+    die "STEPCA_LOCAL_PROXY_PORT=$STEPCA_LOCAL_PROXY_PORT, but the container uses localKmsProxyPort ($setting_port); set that instead"
+  KMS_PROXY_PORT="$setting_port"
+  credentials_dir="$(config_value localKmsCredentialsDir)"
+  credentials_dir="${credentials_dir:-.local/kms-credentials}"
+  case "$credentials_dir" in /*) KMS_CREDENTIALS="$credentials_dir" ;; *) KMS_CREDENTIALS="$ROOT/$credentials_dir" ;; esac
+fi
+
 emulator_running() { running "$EMULATOR_PID" kms-emulator/cli.ts; }
 
 start_emulator() {
@@ -202,9 +220,34 @@ select_stack() {
   pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive >&2
 }
 
+# --- the docker flavour's prerequisites: an engine, the image, the docker resource plugin -------------------------
+prepare_docker() {
+  docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
+    die "localRuntime docker needs a Docker engine answering on DOCKER_HOST or the local socket; start one (as root, scripts/docker-engine.sh installs and starts Debian's docker.io)"
+  local image
+  image="$(config_value image)"
+  image="${image:-smallstep/step-ca:0.30.2}"
+  if ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull "$image" >&2; then
+    die "cannot pull $image. Where no registry is reachable, build the TEST-ONLY stand-in and use it: pulumi config set image \"\$(bash scripts/standin-image.sh)\" --stack $STACK (see README, Try it locally)"
+  fi
+  if command -v pulumi-resource-docker >/dev/null 2>&1 ||
+    pulumi plugin ls 2>/dev/null | grep -Eq '^docker +resource +5\.2\.0 '; then
+    return
+  fi
+  log "installing the docker resource plugin 5.2.0 (the one @pulumi/docker 5.2.0 asks for)"
+  if ! pulumi plugin install resource docker 5.2.0 >&2; then
+    log "it could not be downloaded: building it from the upstream Terraform provider instead"
+    log "(scripts/install-docker-provider.sh: needs Go, several minutes the first time)"
+    local dir
+    dir="$(bash "$ROOT/scripts/install-docker-provider.sh")" || die "could not build the docker provider (see above)"
+    export PATH="$dir:$PATH"
+  fi
+}
+
 if [ "$cmd" = down ]; then
   stop_step_ca   # before its bundle goes
   start_emulator # destroying keys needs the emulator
+  [ "$LOCAL_RUNTIME" != docker ] || prepare_docker # the container goes through the docker plugin
   if pulumi stack select "$STACK" --non-interactive >/dev/null 2>&1; then
     pulumi destroy --yes --non-interactive --stack "$STACK" "$@" >&2
   else
@@ -221,10 +264,32 @@ fi
 
 start_emulator
 select_stack
+if [ "$LOCAL_RUNTIME" = docker ]; then
+  prepare_docker
+  stop_step_ca # a bundle-flavour step-ca would hold the port the container needs
+fi
 pulumi up --yes --non-interactive --stack "$STACK" "$@" >&2
 echo >&2
 log "outputs (secrets hidden; \`PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=… pulumi stack output --show-secrets\` shows them):"
 pulumi stack output --stack "$STACK" >&2
+if [ "$LOCAL_RUNTIME" = docker ]; then
+  CA_URL="$(pulumi stack output caUrl --stack "$STACK")"
+  FINGERPRINT="$(pulumi stack output rootFingerprint --stack "$STACK")"
+  PROVISIONER="$(config_value provisionerName)"
+  PASSWORD_FILE="$STATE_DIR/provisioner-password"
+  (umask 077 && pulumi stack output provisionerPassword --show-secrets --stack "$STACK" >"$PASSWORD_FILE")
+  STEP="$(command -v step || echo step)"
+  log "step-ca runs in the container stepca-cloudkms-$STACK at $CA_URL (\`docker logs stepca-cloudkms-$STACK\`)."
+  log "Get a certificate with the step CLI (the provisioner password is in $PASSWORD_FILE):"
+  cat >&2 <<EOF
+  export STEPPATH="$STATE_DIR/step"   # the CLI's own settings; your ~/.step is left alone
+  $STEP ca bootstrap --ca-url $CA_URL --fingerprint $FINGERPRINT --force
+  $STEP ca certificate localhost localhost.crt localhost.key --provisioner ${PROVISIONER:-admin} \\
+      --provisioner-password-file $PASSWORD_FILE
+EOF
+  log "tear down with: npm run local:down"
+  exit 0
+fi
 BUNDLE="$(config_value localBundleDir)"
 BUNDLE="${BUNDLE:-.local/bundle}"
 case "$BUNDLE" in /*) ;; *) BUNDLE="$ROOT/$BUNDLE" ;; esac

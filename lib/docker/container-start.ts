@@ -36,9 +36,10 @@ export function startVerdict(inspect: ContainerInspect, restartsBefore = 0): Sta
     const exited = state.Status === "exited" || state.Status === "dead" || state.Restarting === true;
     const restarted = (inspect.RestartCount ?? 0) - restartsBefore;
     if (exited || restarted > 0) {
-        const code = state.ExitCode ?? 0;
-        const restarts = restarted > 0 ? `, restarted ${restarted} time(s)` : "";
-        return { kind: "failed", reason: `the container exited with code ${code}${restarts}${state.Error ? `: ${state.Error}` : ""}` };
+        // Running again after a restart, the exit code is reset: it says nothing then.
+        const how = state.Running ? "its process exited" : `the container exited with code ${state.ExitCode ?? 0}`;
+        const restarts = restarted > 0 ? ` and was restarted ${restarted} time(s)` : "";
+        return { kind: "failed", reason: `${how}${restarts}${state.Error ? `: ${state.Error}` : ""}` };
     }
     if (state.Health?.Status === "unhealthy") {
         return { kind: "failed", reason: `its health check keeps failing (${lastHealthOutput(inspect) || "no output"})` };

@@ -39,7 +39,8 @@ import { Ops, dockerProviderDir, onlySame, pulumiBinDir, throwawayStack } from "
 import { realToolsPresent } from "../support/real-tools";
 
 const REPO = path.resolve(__dirname, "../..");
-const STACK = "dockertest";
+// Per run: the container and volume are named after the stack, and other runs may share the Docker engine.
+const STACK = `dockertest-${process.pid}`;
 const PASSPHRASE = "docker-test-passphrase";
 const CONTAINER = `stepca-cloudkms-${STACK}`;
 const VOLUME = `${CONTAINER}-data`;
@@ -107,10 +108,6 @@ test("the step-ca container on a real Docker engine, through the real Pulumi eng
     const image = await standinImage();
     const stepBin = (await run("bash", [path.join(REPO, "scripts/install-step.sh")])).stdout.trim().split("\n").pop()!;
     console.log(`# Docker engine ${engineVersion}; CLI ${binDir}; provider ${providerDir}; image ${image} (ready in ${Math.round((Date.now() - started) / 1000)} s)`);
-
-    // Leftovers of an interrupted run would hold the container's name and the volume.
-    await docker("rm", "-f", CONTAINER).catch(() => "");
-    await docker("volume", "rm", "-f", VOLUME).catch(() => "");
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-docker-"));
     const tls = await createTlsIdentity([CLOUD_KMS_HOST]);
@@ -236,10 +233,11 @@ test("the step-ca container on a real Docker engine, through the real Pulumi eng
             await stack.setConfig("stepca-cloudkms:port", { value: String(port) });
             const t0 = Date.now();
             await assert.rejects(stack.up({ color: "never" }), (error: Error) => {
-                assert.match(error.message, /step-ca \(container [0-9a-f]{12}\) did not become healthy/);
+                assert.match(error.message, /step-ca \(container [0-9a-f]{12}\) did not become healthy: (its process exited|the container exited)/);
                 assert.match(error.message, /Permission 'cloudkms\.cryptoKeyVersions\.\w+' denied/);
-                const quoted = error.message.split("\n").filter((l) => /did not become healthy|denied/.test(l));
-                console.log(`# up failed with:\n#   ${quoted.slice(0, 3).map((l) => l.slice(0, 300)).join("\n#   ")}`);
+                const lines = error.message.split("\n");
+                const quoted = [lines.find((l) => /did not become healthy/.test(l)), lines.find((l) => /denied/.test(l))];
+                console.log(`# up failed with:\n#   ${quoted.map((l) => l?.trim().slice(0, 400)).join("\n#   ")}`);
                 return true;
             });
             const seconds = (Date.now() - t0) / 1000;

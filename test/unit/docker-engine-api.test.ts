@@ -18,7 +18,9 @@ describe("startVerdict (the step-ca health wait)", () => {
         assert.deepEqual(exited, { kind: "failed", reason: "the container exited with code 1" });
         const restarting = startVerdict({ RestartCount: 2, State: { Status: "restarting", Restarting: true, ExitCode: 1 } });
         assert.equal(restarting.kind, "failed");
-        assert.match((restarting as { reason: string }).reason, /exited with code 1, restarted 2 time\(s\)/);
+        assert.match((restarting as { reason: string }).reason, /exited with code 1 and was restarted 2 time\(s\)/);
+        const runningAgain = startVerdict({ RestartCount: 1, State: { Status: "running", Running: true, ExitCode: 0 } });
+        assert.deepEqual(runningAgain, { kind: "failed", reason: "its process exited and was restarted 1 time(s)" });
         // Restarts before the wait (a container started again after a failed up) are not held against it.
         assert.deepEqual(startVerdict(running("starting", { RestartCount: 3 }), 3), { kind: "waiting" });
         assert.equal(startVerdict(running("starting", { RestartCount: 4 }), 3).kind, "failed");
