@@ -7,6 +7,7 @@ import { type CaConfig, listenAddress, subjectOf } from "../lib/config/config";
 import { CONTAINER_LAYOUT, StepCaLayout, stepCaLayout } from "../lib/step-ca/layout";
 import { IntermediateCertificate } from "../dynamic-providers/certificates/intermediate-certificate";
 import { RootCertificate } from "../dynamic-providers/certificates/root-certificate";
+import { OfflineKeyVersion } from "../dynamic-providers/offline-key-version";
 import { StepCaConfig } from "../dynamic-providers/step-ca-config";
 import type * as DockerEdge from "./docker";
 import type * as GceEdge from "./gce";
@@ -86,7 +87,7 @@ export class StepCa extends pulumi.ComponentResource {
             const { LocalCaKeys } = edges.local();
             keys = new LocalCaKeys(
                 `${name}-keys`,
-                { ...config.kms, kmsEndpoint: config.kmsEndpoint!, project: config.project },
+                { ...config.kms, project: config.project },
                 parent,
             );
         } else {
@@ -130,7 +131,6 @@ export class StepCa extends pulumi.ComponentResource {
                 keyVersion: keys.rootKeyVersion,
                 subject: subjectOf(config.root),
                 validityDays: config.root.validityDays,
-                kmsEndpoint: config.kmsEndpoint,
             },
             parent,
         );
@@ -143,11 +143,16 @@ export class StepCa extends pulumi.ComponentResource {
                 subject: subjectOf(config.intermediate),
                 validityDays: config.intermediate.validityDays,
                 renewBeforeDays: config.intermediate.renewBeforeDays,
-                kmsEndpoint: config.kmsEndpoint,
                 nameConstraints: config.nameConstraints,
             },
             parent,
         );
+
+        if (config.kms.offlineRootKey) {
+            // After the certificates: they enable the root's version for as long as they sign (offlineRootKey in the
+            // providers' configuration), this keeps it DISABLED in between.
+            new OfflineKeyVersion(`${name}-root-offline`, { keyVersion: keys.rootKeyVersion }, { parent: this, dependsOn: [root, intermediate] });
+        }
 
         const secrets = pulumi.output(args.provisionerSecrets ?? { passwords: {}, clientSecrets: {} });
         const layout: StepCaLayout =

@@ -5,8 +5,6 @@ import { type CaKeyBackend, type CaKeySetArgs, CaKeySet, KEY_IGNORE_CHANGES } fr
 
 /** Inputs of {@link LocalCaKeys}. */
 export interface LocalCaKeysArgs extends CaKeySetArgs {
-    /** `host:port` of the KMS emulator. */
-    kmsEndpoint: pulumi.Input<string>;
     /** Project part of the key names on the emulator. */
     project: pulumi.Input<string>;
 }
@@ -21,20 +19,19 @@ export class LocalCaKeys extends CaKeySet<EmulatorKeyRing, EmulatorCryptoKey> {
     }
 }
 
-/** Key rings and keys on the local KMS emulator, through its dynamic providers. */
+/** Key rings and keys on the local KMS emulator (the stack's kmsEndpoint, see dynamic-providers/stack-settings.ts). */
 function kmsEmulator(args: LocalCaKeysArgs): CaKeyBackend<EmulatorKeyRing, EmulatorCryptoKey> {
     return {
         keyRing: (resourceName, keyRingId, parent) =>
             new EmulatorKeyRing(
                 resourceName,
-                { kmsEndpoint: args.kmsEndpoint, project: args.project, location: args.location, keyRingId },
+                { project: args.project, location: args.location, keyRingId },
                 { parent },
             ),
         cryptoKey: (resourceName, key, parent) =>
             new EmulatorCryptoKey(
                 resourceName,
                 {
-                    kmsEndpoint: args.kmsEndpoint,
                     keyRing: key.ring.name,
                     cryptoKeyId: key.keyId,
                     algorithm: key.algorithm,

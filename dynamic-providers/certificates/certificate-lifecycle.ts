@@ -15,6 +15,8 @@ import { type KmsClient, getPublicKey } from "../../lib/kms/signer";
 import type { MintedCertificate } from "../../lib/pki/mint-certificate";
 import { changedKeys, unknownKeys } from "../provider-inputs";
 import { DynamicResource } from "../dynamic-resource";
+import { configureFromStack, kmsEndpointOf, offlineRootKeyOf } from "../stack-settings";
+import { withKeyVersionOnline } from "../../lib/kms/offline-key";
 
 /** The subject of a CA certificate, as resource arguments. */
 export type CertificateSubjectArgs = { readonly [K in keyof CertificateSubject]: pulumi.Input<CertificateSubject[K]> };
@@ -38,8 +40,13 @@ export interface CertificateOutputs extends KeyVersionDrift {
 export interface CertificateInputs {
     /** Full `projects/…/cryptoKeyVersions/N` name of the certified key. */
     readonly keyVersion: string;
-    /** `host:port` of a KMS emulator; omitted = Google Cloud KMS with Application Default Credentials. */
+    /**
+     * `host:port` of a KMS emulator, for providers called directly (tests) and older state; the program configures the
+     * endpoint instead (dynamic-providers/kms-endpoint.ts). Omitted = Google Cloud KMS with Application Default Credentials.
+     */
     readonly kmsEndpoint?: string;
+    /** For providers called directly (tests); the program configures `offlineRootKey` instead (stack-settings.ts). */
+    readonly offlineRootKey?: boolean;
 }
 
 /** What sets one kind of CA certificate apart; {@link certificateProvider} supplies the rest. */
@@ -52,6 +59,8 @@ export interface CertificateKind<I extends CertificateInputs> {
     readonly requestProblems: (request: I, skip: ReadonlySet<string>) => InputProblem[];
     /** Mints the certificate (1 GetPublicKey + 1 AsymmetricSign). */
     readonly mint: (client: KmsClient, request: I) => Promise<MintedCertificate>;
+    /** The root key version that signs the certificate: enabled just for the mint when the root key is offline. */
+    readonly rootKeyVersion: (request: I) => string;
     /** Whether the certificate in state is due to be re-minted; omitted = never on a timer. */
     readonly renewalDue?: (olds: I & CertificateOutputs, news: I) => boolean;
     /**
@@ -163,7 +172,8 @@ async function recheckKeyVersion(client: KmsClient, keyVersion: string, certPem:
 export function certificateProvider<I extends CertificateInputs>(kind: CertificateKind<I>): pulumi.dynamic.ResourceProvider {
     type State = I & CertificateOutputs;
     const replaceOn = kind.requestKeys.filter((key) => !kind.updatableKeys.includes(key));
-    const updateOn = [...kind.updatableKeys, "kmsEndpoint"];
+    // Not kmsEndpoint: where KMS is says nothing about the certificate (and it is no longer an input of the program's).
+    const updateOn = kind.updatableKeys;
     const offlineKey = kind.offlineKey ?? false;
     /**
      * The known inputs (no `__provider`, no outputs); optional ones (`kmsEndpoint`, `nameConstraints`) only when set:
@@ -176,6 +186,10 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
         return (props.kmsEndpoint ? { ...request, kmsEndpoint: props.kmsEndpoint } : request) as I;
     };
     return {
+        async configure(req: pulumi.dynamic.ConfigureRequest) {
+            configureFromStack(this, req.config);
+        },
+
         async check(_olds: unknown, news: I) {
             const failures = kind.requestProblems(news, unknownKeys(news, kind.requestKeys));
             return { inputs: news, failures };
@@ -188,8 +202,14 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
 
         async create(news: I) {
             const inputs = inputsOf(news);
-            const minted = await withKmsClient(inputs.kmsEndpoint, (client) => kind.mint(client, inputs));
-            const outs = { ...inputs, ...certificateOutputs({ ...minted, ...KEY_VERSION_IN_SYNC }) };
+            const offline = offlineRootKeyOf(this, news);
+            const root = kind.rootKeyVersion(inputs);
+            const minted = await withKmsClient(kmsEndpointOf(this, inputs), (client) =>
+                offline ? withKeyVersionOnline(client, root, () => kind.mint(client, inputs)) : kind.mint(client, inputs),
+            );
+            // An offline root's own version is DISABLED again by now: what a refresh will find, so no drift.
+            const drift = offline && root === inputs.keyVersion ? { ...KEY_VERSION_IN_SYNC, keyVersionState: "DISABLED" } : KEY_VERSION_IN_SYNC;
+            const outs = { ...inputs, ...certificateOutputs({ ...minted, ...drift }) };
             return { id: minted.fingerprint, outs };
         },
 
@@ -199,14 +219,14 @@ export function certificateProvider<I extends CertificateInputs>(kind: Certifica
                 return { outs: { ...certificateOutputs(olds), ...inputs } };
             }
             // `keyVersion` is a replace-on input: olds and news name the same key version.
-            const drift = await withKmsClient(inputs.kmsEndpoint, (client) =>
+            const drift = await withKmsClient(kmsEndpointOf(this, inputs), (client) =>
                 recheckKeyVersion(client, olds.keyVersion, olds.certPem),
             );
             return { outs: { ...certificateOutputs(olds), ...inputs, ...drift } };
         },
 
         async read(id: string, props: State) {
-            const drift = await withKmsClient(props.kmsEndpoint, (client) =>
+            const drift = await withKmsClient(kmsEndpointOf(this, props), (client) =>
                 inspectKeyVersion(client, props.keyVersion, props.certPem, props),
             );
             return { id, props: { ...certificateOutputs(props), ...inputsOf(props), ...drift } };

@@ -23,8 +23,6 @@ export interface IntermediateCertificateArgs {
     readonly validityDays: pulumi.Input<number>;
     /** The next deployment after `notAfter − renewBeforeDays` mints a new intermediate. */
     readonly renewBeforeDays: pulumi.Input<number>;
-    /** `host:port` of a KMS emulator; omitted = Google Cloud KMS with Application Default Credentials. */
-    readonly kmsEndpoint?: pulumi.Input<string>;
     /** Critical NameConstraints extension; omitted = none. Changing it re-mints the intermediate. */
     readonly nameConstraints?: pulumi.Input<NameConstraints>;
 }
@@ -39,7 +37,7 @@ export type IntermediateCertificateState = IntermediateCertificateInputs & Certi
 /**
  * Mints the intermediate for the intermediate key, signed by the root key (1 GetPublicKey + 1 AsymmetricSign).
  * Replaced when an input it was minted from changes (a new root included), when it enters its renewal window, or
- * when a refresh found that its key version's public key changed; `renewBeforeDays` and `kmsEndpoint` update in
+ * when a refresh found that its key version's public key changed; `renewBeforeDays` updates in
  * place, and so does a key version refresh found not ENABLED (the update re-checks it and fails until it is).
  */
 export const intermediateCertificateProvider: pulumi.dynamic.ResourceProvider =
@@ -56,6 +54,7 @@ export const intermediateCertificateProvider: pulumi.dynamic.ResourceProvider =
         updatableKeys: ["renewBeforeDays"],
         requestProblems: intermediateRequestProblems,
         mint: mintIntermediateCertificate,
+        rootKeyVersion: (request) => request.issuerKeyVersion,
         renewalDue: (olds, news) =>
             !containsUnknown(news.renewBeforeDays) && isRenewalDue(olds.notAfter, news.renewBeforeDays),
     });

@@ -13,8 +13,6 @@ export interface RootCertificateArgs {
     readonly keyVersion: pulumi.Input<string>;
     readonly subject: pulumi.Input<CertificateSubjectArgs>;
     readonly validityDays: pulumi.Input<number>;
-    /** `host:port` of a KMS emulator; omitted = Google Cloud KMS with Application Default Credentials. */
-    readonly kmsEndpoint?: pulumi.Input<string>;
 }
 
 /** The provider's inputs, as Pulumi hands them over once resolved. */
@@ -35,6 +33,7 @@ export const rootCertificateProvider: pulumi.dynamic.ResourceProvider = certific
     updatableKeys: [],
     requestProblems: rootRequestProblems,
     mint: mintRootCertificate,
+    rootKeyVersion: (request) => request.keyVersion,
     // The root key signs only when `pulumi up` mints; operators may keep its version DISABLED in between.
     offlineKey: true,
 });

@@ -5,14 +5,13 @@ import { parseKmsDuration } from "../../lib/config/values";
 import { cryptoKeyDifferences, firstVersionProblem, notAdoptableMessage } from "../../lib/kms/adoption";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
+import { configureFromStack, kmsEndpointOf } from "../stack-settings";
 import { DynamicResource } from "../dynamic-resource";
 
 type KmsCryptoKey = protos.google.cloud.kms.v1.ICryptoKey;
 
 /** Inputs of {@link EmulatorCryptoKey}. */
 export interface EmulatorCryptoKeyArgs {
-    /** `host:port` of the KMS emulator. */
-    kmsEndpoint: pulumi.Input<string>;
     /** Full key ring name, `projects/P/locations/L/keyRings/R`. */
     keyRing: pulumi.Input<string>;
     /** The crypto key ID (last part of its name). */
@@ -26,7 +25,8 @@ export interface EmulatorCryptoKeyArgs {
 }
 
 interface CryptoKeyInputs {
-    kmsEndpoint: string;
+    /** Providers called directly (tests) and older state; the program configures the endpoint instead. */
+    kmsEndpoint?: string;
     keyRing: string;
     cryptoKeyId: string;
     algorithm: string;
@@ -54,6 +54,10 @@ const IMMUTABLE = ["keyRing", "cryptoKeyId", "algorithm", "protectionLevel", "de
  * ({@link adoptCryptoKey}).
  */
 export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKeyInputs, CryptoKeyOutputs> = {
+    async configure(req) {
+        configureFromStack(this, req.config);
+    },
+
     async check(_olds, news) {
         return parseKmsDuration(news.destroyScheduledDuration)
             ? { inputs: news }
@@ -67,7 +71,7 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
             destroyScheduledDuration: parseKmsDuration(inputs.destroyScheduledDuration), // check ran: well-formed
             labels: inputs.labels ?? {},
         } as KmsCryptoKey;
-        const name = await withKmsClient(inputs.kmsEndpoint, (client) =>
+        const name = await withKmsClient(kmsEndpointOf(this, inputs), (client) =>
             client.createCryptoKey({ parent: inputs.keyRing, cryptoKeyId: inputs.cryptoKeyId, cryptoKey }).then(
                 ([key]) => key.name as string,
                 (error: unknown) => adoptCryptoKey(client, error, inputs),
@@ -77,18 +81,17 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
     },
 
     async read(id, props) {
-        return readEmulatorResource("EmulatorCryptoKey", id, props, (client, name) => client.getCryptoKey({ name }));
+        return readEmulatorResource("EmulatorCryptoKey", id, props, kmsEndpointOf(this, props), (client, name) => client.getCryptoKey({ name }));
     },
 
     async diff(_id, olds, news) {
         const replaces = IMMUTABLE.filter((k) => olds[k] !== news[k]);
-        const changed =
-            olds.kmsEndpoint !== news.kmsEndpoint || JSON.stringify(olds.labels ?? {}) !== JSON.stringify(news.labels ?? {});
+        const changed = JSON.stringify(olds.labels ?? {}) !== JSON.stringify(news.labels ?? {});
         return { changes: replaces.length > 0 || changed, replaces };
     },
 
     async update(_id, olds, news) {
-        await withKmsClient(news.kmsEndpoint, (client) =>
+        await withKmsClient(kmsEndpointOf(this, news), (client) =>
             client.updateCryptoKey({
                 cryptoKey: { name: olds.name, labels: news.labels ?? {} },
                 updateMask: { paths: ["labels"] },
@@ -98,7 +101,7 @@ export const emulatorCryptoKeyProvider: pulumi.dynamic.ResourceProvider<CryptoKe
     },
 
     async delete(_id, props) {
-        await withKmsClient(props.kmsEndpoint, async (client) => {
+        await withKmsClient(kmsEndpointOf(this, props), async (client) => {
             const [versions] = await client.listCryptoKeyVersions({ parent: props.name });
             for (const version of versions) {
                 if (version.state !== "DESTROYED" && version.state !== "DESTROY_SCHEDULED") {

@@ -2,12 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as Grpc from "@grpc/grpc-js";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
+import { configureFromStack, kmsEndpointOf } from "../stack-settings";
 import { DynamicResource } from "../dynamic-resource";
 
 /** Inputs of {@link EmulatorKeyRing}. */
 export interface EmulatorKeyRingArgs {
-    /** `host:port` of the KMS emulator. */
-    kmsEndpoint: pulumi.Input<string>;
     project: pulumi.Input<string>;
     location: pulumi.Input<string>;
     /** The key ring ID (last part of its name). */
@@ -15,7 +14,8 @@ export interface EmulatorKeyRingArgs {
 }
 
 interface KeyRingInputs {
-    kmsEndpoint: string;
+    /** Providers called directly (tests) and older state; the program configures the endpoint instead. */
+    kmsEndpoint?: string;
     project: string;
     location: string;
     keyRingId: string;
@@ -33,11 +33,15 @@ interface KeyRingOutputs extends KeyRingInputs {
  * created (see lib/kms/adoption.ts).
  */
 export const emulatorKeyRingProvider: pulumi.dynamic.ResourceProvider<KeyRingInputs, KeyRingOutputs> = {
+    async configure(req) {
+        configureFromStack(this, req.config);
+    },
+
     async create(inputs) {
         // Required here, not imported: dynamic providers require SDKs inside their methods.
         const { status } = require("@grpc/grpc-js") as typeof Grpc;
         const parent = `projects/${inputs.project}/locations/${inputs.location}`;
-        const name = await withKmsClient(inputs.kmsEndpoint, async (client) => {
+        const name = await withKmsClient(kmsEndpointOf(this, inputs), async (client) => {
             try {
                 const [ring] = await client.createKeyRing({ parent, keyRingId: inputs.keyRingId, keyRing: {} });
                 return ring.name as string;
@@ -51,12 +55,12 @@ export const emulatorKeyRingProvider: pulumi.dynamic.ResourceProvider<KeyRingInp
     },
 
     async read(id, props) {
-        return readEmulatorResource("EmulatorKeyRing", id, props, (client, name) => client.getKeyRing({ name }));
+        return readEmulatorResource("EmulatorKeyRing", id, props, kmsEndpointOf(this, props), (client, name) => client.getKeyRing({ name }));
     },
 
     async diff(_id, olds, news) {
         const replaces = (["project", "location", "keyRingId"] as const).filter((k) => olds[k] !== news[k]);
-        return { changes: replaces.length > 0 || olds.kmsEndpoint !== news.kmsEndpoint, replaces };
+        return { changes: replaces.length > 0, replaces };
     },
 
     async update(_id, olds, news) {

@@ -61,6 +61,8 @@ export interface KmsSettings {
     /** Protobuf duration in seconds, e.g. `"86400s"`, as the KMS API takes it. */
     readonly destroyScheduledDuration: string;
     readonly protectRootKey: boolean;
+    /** The root key version stays DISABLED except while `pulumi up` signs with it. */
+    readonly offlineRootKey: boolean;
 }
 
 /** The gce runtime: VMs, load balancer, network and database. */
@@ -282,6 +284,7 @@ export function validateConfig(
 
     const separateKeyRings = v.boolean("separateKeyRings");
     const protectRootKey = v.boolean("protectRootKey");
+    const offlineRootKey = v.boolean("offlineRootKey");
     const rootAlgorithm = v.algorithm("rootAlgorithm");
     const intermediateAlgorithm = v.algorithm("intermediateAlgorithm");
     const protectionLevel = v.oneOf("protectionLevel", ["SOFTWARE", "HSM"] as const);
@@ -455,6 +458,7 @@ export function validateConfig(
             protectionLevel,
             destroyScheduledDuration,
             protectRootKey,
+            offlineRootKey,
         },
         root: { commonName: rootCommonName, organization, validityDays: rootValidityDays },
         intermediate: {

@@ -19,6 +19,7 @@ export const SETTINGS = {
     protectionLevel: { type: "string", default: "SOFTWARE" },
     destroyScheduledDuration: { type: "string", default: "2592000s" },
     protectRootKey: { type: "boolean", default: false },
+    offlineRootKey: { type: "boolean", default: false },
     organization: { type: "string", default: "Step CA" },
     rootCommonName: { type: "string", default: "Step CA Root CA" },
     intermediateCommonName: { type: "string", default: "Step CA Intermediate CA" },

@@ -32,34 +32,36 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
     return parsed;
 }
 
-/** How long a local KMS emulator gets to accept a TCP connection: on loopback it answers in a millisecond or not at all. */
+/** How long the reachability check waits for a TCP connection before leaving the endpoint to the client library. */
 export const EMULATOR_CONNECT_TIMEOUT_MS = 3000;
 
 /**
- * Fails fast, with what to do, when nothing listens at a KMS emulator's `host:port`: the client library would retry
- * ECONNREFUSED for its whole 60 s deadline and then report UNAVAILABLE.
+ * Fails fast, with what to do, when nothing listens at a KMS emulator's `host:port` (the connection is refused, or
+ * fails otherwise): the client library would retry ECONNREFUSED for its whole 60 s deadline and then report
+ * UNAVAILABLE. A connection that is merely slow (no answer within `timeoutMs`, e.g. a provider process busy loading
+ * modules under load) is not failed here: the client library then decides, with its own deadline.
  */
 export async function checkEmulatorReachable(endpoint: string, timeoutMs = EMULATOR_CONNECT_TIMEOUT_MS): Promise<void> {
     const net = require("node:net") as typeof import("node:net");
     const { host, port } = parseEndpoint(endpoint);
     await new Promise<void>((resolve, reject) => {
         const socket = net.connect({ host, port });
-        const fail = (reason: string) => {
+        const done = () => {
+            socket.destroy();
+            resolve();
+        };
+        socket.setTimeout(timeoutMs, done);
+        socket.once("connect", done);
+        socket.once("error", (error: NodeJS.ErrnoException) => {
             socket.destroy();
             reject(
                 new Error(
-                    `Cannot reach the KMS emulator at ${endpoint} (${reason}). Start it (\`npm run local\` starts it on ` +
-                        "the stack's kmsEndpoint; or `npm run kms-emulator -- --port " +
+                    `Cannot reach the KMS emulator at ${endpoint} (${error.code ?? error.message}). Start it ` +
+                        "(`npm run local` starts it on the stack's kmsEndpoint; or `npm run kms-emulator -- --port " +
                         `${port} --state .local/kms-emulator.json\`), or point kmsEndpoint at the one running.`,
                 ),
             );
-        };
-        socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs / 1000} s`));
-        socket.once("connect", () => {
-            socket.destroy();
-            resolve();
         });
-        socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
     });
 }
 

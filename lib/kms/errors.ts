@@ -5,13 +5,15 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 import { type KeyVersionName, parseKeyVersionName } from "./names";
 
 /** The KMS methods the certificate providers call. */
-export type KmsMethod = "GetPublicKey" | "AsymmetricSign" | "GetCryptoKeyVersion";
+export type KmsMethod = "GetPublicKey" | "AsymmetricSign" | "GetCryptoKeyVersion" | "UpdateCryptoKeyVersion";
 
 /** The IAM permission each method needs, and the narrowest predefined role that grants it. */
 export const KMS_METHOD_PERMISSIONS: Readonly<Record<KmsMethod, { permission: string; role: string }>> = {
     GetPublicKey: { permission: "cloudkms.cryptoKeyVersions.viewPublicKey", role: "roles/cloudkms.publicKeyViewer" },
     AsymmetricSign: { permission: "cloudkms.cryptoKeyVersions.useToSign", role: "roles/cloudkms.signer" },
     GetCryptoKeyVersion: { permission: "cloudkms.cryptoKeyVersions.get", role: "roles/cloudkms.viewer" },
+    // Enabling and disabling an offline root's version; no narrower predefined role grants it.
+    UpdateCryptoKeyVersion: { permission: "cloudkms.cryptoKeyVersions.update", role: "roles/cloudkms.admin" },
 };
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The three Cloud KMS calls the certificate providers make, each with Google's end-to-end integrity checks
+ * The Cloud KMS calls the certificate providers make (GetPublicKey, AsymmetricSign, GetCryptoKeyVersion, and
+ * UpdateCryptoKeyVersion for an offline root), each with Google's end-to-end integrity checks
  * (CRC32C of what goes out and what comes back, and the resource name echoed back), bounded retries of transient
  * failures, and errors that name the key version and what to do.
  */
@@ -18,7 +19,10 @@ import { parseKeyVersionName } from "./names";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, backoffDelayMs, withRetry } from "./retry";
 
 /** The part of the KMS client these helpers use, so tests and the benchmark can count or fake calls. */
-export type KmsClient = Pick<KeyManagementServiceClient, "getPublicKey" | "asymmetricSign" | "getCryptoKeyVersion">;
+export type KmsClient = Pick<
+    KeyManagementServiceClient,
+    "getPublicKey" | "asymmetricSign" | "getCryptoKeyVersion" | "updateCryptoKeyVersion"
+>;
 
 export interface KmsCallOptions {
     /** Retries of transient failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, corrupted CRC32C...). */
@@ -134,6 +138,22 @@ export async function getKeyVersion(
         const [response] = await client.getCryptoKeyVersion({ name: keyVersion }, callOptions(options));
         checkName("GetCryptoKeyVersion", keyVersion, response.name);
         return { state: String(response.state), algorithm: String(response.algorithm) };
+    });
+}
+
+/** UpdateCryptoKeyVersion of `state` only: ENABLED or DISABLED (either is a no-op when the version is already so). */
+export async function setKeyVersionState(
+    client: KmsClient,
+    keyVersion: string,
+    state: "ENABLED" | "DISABLED",
+    options: KmsCallOptions = {},
+): Promise<void> {
+    await kmsCall("UpdateCryptoKeyVersion", keyVersion, options, async () => {
+        const [response] = await client.updateCryptoKeyVersion(
+            { cryptoKeyVersion: { name: keyVersion, state }, updateMask: { paths: ["state"] } },
+            callOptions(options),
+        );
+        checkName("UpdateCryptoKeyVersion", keyVersion, response.name);
     });
 }
 

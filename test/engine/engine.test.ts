@@ -4,11 +4,17 @@
  * passphrase secrets provider in a temp directory, and the KMS emulator in-process so its calls can be counted.
  *
  * Steps (each depends on the ones before; after a failure the rest are skipped):
- *   1. up → outputs present, root fingerprint matches the root PEM, chain verifies with openssl, bundle written
+ *   0. an up killed (SIGKILL, whole process group) while the emulator holds CreateKeyRing's answers → the stack is
+ *      locked, `pulumi cancel` frees it, the rings are pending creates, refresh --clear-pending-creates drops them
+ *   1. up → adopts the rings the killed run made (no orphan ENABLED version); outputs present, root fingerprint
+ *      matches the root PEM, chain verifies with openssl, bundle written
  *   2. second up → no changes, zero KMS calls
  *   3. a new intermediate common name → exactly the intermediate replaced (and the bundle rewritten); chain verifies
  *   4. refresh → clean; intermediate key version DISABLED on the emulator → refresh preview and preview report it
  *      (an update, never a replacement); up fails with the state and the gcloud fix; re-enabled → up heals it, no re-mint
+ *   4b. the emulator moved to another port (same state), kmsEndpoint changed → preview and up change nothing
+ *   4c. offlineRootKey on → root key version DISABLED after up, after a renewal forced by config, after a failed
+ *      mint, after refresh; enabled behind Pulumi's back → preview shows an update, up disables it
  *   5. exported state (secrets not shown) holds no private key material and no plaintext secret
  *   6. destroy → every key version on the emulator DESTROY_SCHEDULED, state empty
  *   7. up again after destroy succeeds (new keys: key names are never reused)
@@ -17,7 +23,7 @@
  * sets it), through the check shared with the interop test (test/support/real-tools.ts).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -34,6 +40,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator/index";
 import { createKmsClient } from "../../lib/kms/client";
+import { cryptoKeyNameOf } from "../../lib/kms/names";
 import { realToolsPresent } from "../support/real-tools";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -233,8 +240,10 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
     for (const entry of PROGRAM_ENTRIES) fs.symlinkSync(path.join(REPO, entry), path.join(projectDir, entry));
     fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(projectDir, "Pulumi.yaml"));
 
-    const emulator: KmsEmulator = await startKmsEmulator({ port: 0, hsmPendingMs: 0 });
-    const client = createKmsClient(emulator.address);
+    // A state file, so the emulator can move to another port with the same keys (step 4b).
+    const kmsState = path.join(tmp, "kms-emulator.json");
+    let emulator: KmsEmulator = await startKmsEmulator({ port: 0, hsmPendingMs: 0, stateFile: kmsState });
+    let client = createKmsClient(emulator.address);
     fs.writeFileSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), stackConfigYaml(emulator.address, bundleDir));
 
     const envVars: Record<string, string> = {
@@ -275,6 +284,41 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
     let first: Record<string, unknown> = {};
     let location = "";
     try {
+        await step("0. an up killed while KMS creates the key rings: refresh --clear-pending-creates, and the next up adopts them", async () => {
+            emulator.faults.holdAnswers("CreateKeyRing");
+            const child = spawn(path.join(binDir, "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK], {
+                cwd: projectDir,
+                env: { ...process.env, ...envVars },
+                detached: true, // its own process group: the CLI, the language host and the providers
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            let output = "";
+            child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
+            child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
+            const exited = new Promise((resolve) => child.once("exit", resolve));
+            for (const deadline = Date.now() + 5 * 60_000; (emulator.faults.held.get("CreateKeyRing") ?? 0) === 0; ) {
+                assert.ok(Date.now() < deadline && child.exitCode === null, `up never reached CreateKeyRing:\n${output}`);
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            await new Promise((r) => setTimeout(r, 500)); // the other ring's create, if it was sent with the first
+            process.kill(-child.pid!, "SIGKILL"); // a crash: nothing gets to clean up or record anything
+            await exited;
+            emulator.faults.clear();
+            const [rings] = await client.listKeyRings({ parent: "projects/stepca-local/locations/us-central1" });
+            assert.ok(rings.length >= 1, "the killed run's CreateKeyRing took effect");
+            console.log(`# killed mid-create; rings on the emulator: ${rings.map((r) => r.name).join(", ")}`);
+
+            // What the user sees next (the README's "If `pulumi up` was interrupted"): the file backend keeps the
+            // killed run's lock, and the interrupted creates stay in the state as pending operations.
+            await assert.rejects(stack.up({ color: "never" }), /the stack is currently locked by 1 lock\(s\).*pulumi cancel/s);
+            await stack.cancel();
+            const pending = (await stack.exportStack()).deployment.pending_operations ?? [];
+            assert.deepEqual(pending.map((op: { type: string }) => op.type), pending.map(() => "creating"));
+            assert.ok(pending.length >= 1, "the interrupted key ring creates are pending operations");
+            await stack.refresh({ clearPendingCreates: true, color: "never" });
+            assert.deepEqual((await stack.exportStack()).deployment.pending_operations ?? [], []);
+        });
+
         await step("1. up creates the CA: outputs, fingerprint, chain, bundle", async () => {
             // What `pulumi up` shows first: a preview of an empty stack, where every key name is still unknown.
             const preview = await stack.preview({ color: "never" });
@@ -296,6 +340,11 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             assert.match(first.rootKeyVersion as string, /\/cryptoKeyVersions\/\d+$/);
             assert.match(first.intermediateKeyVersion as string, /\/cryptoKeyVersions\/\d+$/);
             location = locationOf(first.rootKeyVersion as string);
+            // The rings the killed run made were adopted: no other ring, and no ENABLED version besides the CA's two.
+            const enabled = [...(await allKeyVersions(client, location))].filter(([, state]) => state === "ENABLED").map(([name]) => name);
+            assert.deepEqual(enabled.sort(), [first.intermediateKeyVersion, first.rootKeyVersion].sort(), "no orphan ENABLED key version");
+            const [rings] = await client.listKeyRings({ parent: location });
+            assert.equal(rings.length, 2, `rings: ${rings.map((r) => r.name)}`);
 
             assert.equal(first.localBundleDir, bundleDir);
             const caJson = JSON.parse(fs.readFileSync(path.join(bundleDir, "config/ca.json"), "utf8"));
@@ -413,6 +462,75 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             assert.ok(summaryOnlySame(again.summary.resourceChanges), `refresh after healing: ${JSON.stringify(again.summary.resourceChanges)}`);
             const preview = await stack.preview({ color: "never" });
             assert.ok(summaryOnlySame(preview.changeSummary), `re-enabled and healed, yet: ${JSON.stringify(preview.changeSummary)}`);
+        });
+
+        await step("4b. a new kmsEndpoint (the emulator moved, same keys): preview and up change nothing", async () => {
+            await emulator.stop();
+            await client.close();
+            emulator = await startKmsEmulator({ port: 0, hsmPendingMs: 0, stateFile: kmsState });
+            client = createKmsClient(emulator.address);
+            await stack.setConfig("stepca-cloudkms:kmsEndpoint", { value: emulator.address });
+            const previewOps = new Ops();
+            const preview = await stack.preview({ onEvent: previewOps.onEvent, color: "never" });
+            assert.ok(summaryOnlySame(preview.changeSummary), `preview: ${JSON.stringify(preview.changeSummary)}; ops: ${JSON.stringify([...previewOps.byUrn()])}`);
+            const result = await stack.up({ color: "never" });
+            assert.ok(summaryOnlySame(result.summary.resourceChanges), `up: ${JSON.stringify(result.summary.resourceChanges)}`);
+            assert.deepEqual(outputValues(result.outputs), first);
+            // The providers use the new endpoint: refresh reads every key there.
+            emulator.calls.reset();
+            const refreshed = await stack.refresh({ color: "never" });
+            assert.ok(summaryOnlySame(refreshed.summary.resourceChanges), `refresh: ${JSON.stringify(refreshed.summary.resourceChanges)}`);
+            assert.ok((emulator.calls.byMethod().GetCryptoKey ?? 0) >= 2, `calls at the new endpoint: ${JSON.stringify(emulator.calls.byMethod())}`);
+        });
+
+        await step("4c. offlineRootKey: the root version is DISABLED after up, a renewal, a failed mint and refresh; left ENABLED, up disables it", async () => {
+            const rootKeyVersion = first.rootKeyVersion as string;
+            const rootState = async () => String((await client.getCryptoKeyVersion({ name: rootKeyVersion }))[0].state);
+            const offline = "stepca:OfflineKeyVersion::step-ca-root-offline";
+            await stack.setConfig("stepca-cloudkms:offlineRootKey", { value: "true" });
+            const switchedOn = new Ops();
+            await stack.preview({ onEvent: switchedOn.onEvent, color: "never" });
+            assert.deepEqual(switchedOn.named("create"), [offline], `ops: ${JSON.stringify([...switchedOn.byUrn()])}`);
+            assert.deepEqual([...switchedOn.named("replace"), ...switchedOn.named("update")], [], "the certificates are not touched");
+            assert.deepEqual(outputValues((await stack.up({ color: "never" })).outputs), first);
+            assert.equal(await rootState(), "DISABLED", "after up");
+
+            // A renewal forced by config: a new intermediate, signed by the root while it was enabled for the moment.
+            await stack.setConfig("stepca-cloudkms:intermediateCommonName", { value: INTERMEDIATE_CN });
+            emulator.calls.reset();
+            const renewed = outputValues((await stack.up({ color: "never" })).outputs);
+            const calls = emulator.calls.byMethod();
+            assert.equal(subjectCn(renewed.intermediateCertPem as string), INTERMEDIATE_CN);
+            assert.match(await opensslVerify(tmp, renewed.rootCertPem as string, renewed.intermediateCertPem as string), /: OK$/);
+            assert.ok((calls.UpdateCryptoKeyVersion ?? 0) >= 2 && calls.AsymmetricSign === 1, `calls: ${JSON.stringify(calls)}`);
+            assert.equal(await rootState(), "DISABLED", "after a renewal");
+            assert.equal(renewed.rootFingerprint, first.rootFingerprint);
+            first = renewed;
+
+            // A mint that fails (the intermediate key refuses): the root is disabled again all the same.
+            emulator.faults.denyKey(cryptoKeyNameOf(first.intermediateKeyVersion as string));
+            await stack.setConfig("stepca-cloudkms:intermediateCommonName", { value: INTERMEDIATE_CN_2 });
+            try {
+                await assert.rejects(stack.up({ color: "never" }), /PERMISSION_DENIED/);
+            } finally {
+                emulator.faults.clear();
+            }
+            assert.equal(await rootState(), "DISABLED", "after a failed mint");
+            await stack.setConfig("stepca-cloudkms:intermediateCommonName", { value: INTERMEDIATE_CN });
+
+            const refreshed = await stack.refresh({ color: "never" });
+            assert.ok(summaryOnlySame(refreshed.summary.resourceChanges), `refresh shows drift: ${JSON.stringify(refreshed.summary.resourceChanges)}`);
+            assert.equal(await rootState(), "DISABLED", "after refresh");
+
+            // Left ENABLED (a run killed while it signed, or an operator): the preview says so, up disables it.
+            await client.updateCryptoKeyVersion({ cryptoKeyVersion: { name: rootKeyVersion, state: "ENABLED" }, updateMask: { paths: ["state"] } });
+            const found = new Ops();
+            await stack.preview({ onEvent: found.onEvent, color: "never" });
+            assert.deepEqual(found.named("update"), [offline], `ops: ${JSON.stringify([...found.byUrn()])}`);
+            assert.deepEqual([...found.named("replace"), ...found.named("create")], []);
+            assert.deepEqual(outputValues((await stack.up({ color: "never" })).outputs), first);
+            assert.equal(await rootState(), "DISABLED", "an up that found it ENABLED disabled it");
+            console.log("# root key version: DISABLED after up, renewal, failed mint, refresh, and an up that found it ENABLED");
         });
 
         await step("5. exported state holds no private key material outside secrets", async () => {

@@ -98,7 +98,7 @@ describe("emulator key ring and crypto key providers", () => {
         assert.deepEqual((await diff({ protectionLevel: "HSM" })).replaces, ["protectionLevel"]);
         assert.deepEqual((await diff({ destroyScheduledDuration: "172800s" })).replaces, ["destroyScheduledDuration"]);
         assert.deepEqual((await diff({ keyRing: `${ringName}x` })).replaces, ["keyRing"]);
-        assert.deepEqual(await diff({ kmsEndpoint: "127.0.0.1:1" }), { changes: true, replaces: [] });
+        assert.deepEqual(await diff({ kmsEndpoint: "127.0.0.1:1" }), { changes: false, replaces: [] }, "where KMS is changes nothing");
         const relabelled = { ...inputs, labels: { app: "step-ca", role: "renamed" } };
         assert.deepEqual(await diff(relabelled), { changes: true, replaces: [] });
         const { outs: updated } = await emulatorCryptoKeyProvider.update!(id, outs!, relabelled);
@@ -158,6 +158,21 @@ describe("emulator key ring and crypto key providers", () => {
             new RegExp(`Cannot reach the KMS emulator at 127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)\\. Start it .*npm run local`),
         );
         assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    });
+
+    it("call the endpoint the engine configured them with (the stack's kmsEndpoint), not the one in their properties", async () => {
+        const keys = await reloadSerialized(emulatorCryptoKeyProvider);
+        const rings = await reloadSerialized(emulatorKeyRingProvider);
+        const config = { get: (key: string) => ({ "stepca-cloudkms:kmsEndpoint": emulator.address })[key], require: () => "" };
+        await keys.configure!({ config });
+        await rings.configure!({ config });
+        const stale = "127.0.0.1:1"; // an endpoint state recorded before the setting moved to configure
+        const ring = await rings.create({ kmsEndpoint: stale, project: "stepca-local", location: "global", keyRingId: unique("ring") });
+        const { id, outs } = await keys.create(keyInputs({ kmsEndpoint: stale, keyRing: ring.id }));
+        assert.deepEqual(await keys.read!(id, outs), { id, props: outs });
+        await keys.delete!(id, outs!);
+        const [version] = await admin.getCryptoKeyVersion({ name: outs!.keyVersion });
+        assert.equal(version.state, "DESTROY_SCHEDULED");
     });
 
     it("rejects a destroy-scheduled duration that is not in seconds at check", async () => {

@@ -137,6 +137,7 @@ describe("KMS faults", () => {
                 }) as unknown as typeof real.getPublicKey,
                 asymmetricSign: real.asymmetricSign.bind(real),
                 getCryptoKeyVersion: real.getCryptoKeyVersion.bind(real),
+                updateCryptoKeyVersion: real.updateCryptoKeyVersion.bind(real),
             };
             const { calls } = await countCalls(kms.emulator, () =>
                 assert.rejects(

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, listenAddress, secretConfigKeys, subjectOf, validateConfig } from "../../lib/config/config";
 import { ALL_CLOUD_KMS_LOCATIONS, CLOUD_KMS_LOCATIONS } from "../../lib/config/locations";
 import { SETTINGS } from "../../lib/config/settings";
+import { KMS_ENDPOINT_CONFIG_KEY, OFFLINE_ROOT_KEY_CONFIG_KEY } from "../../dynamic-providers/stack-settings";
 import { PROJECT_DIR, projectFile, stackConfig, stackFile } from "./support/stack-files";
 
 const P = "stepca-cloudkms";
@@ -51,6 +52,11 @@ describe("Pulumi.yaml", () => {
                 assert.deepEqual(declared.items, { type: "items" in spec ? spec.items : "string" }, name);
             }
         }
+    });
+
+    it("is the project the providers read their stack settings from (dynamic-providers/stack-settings.ts)", () => {
+        assert.equal(KMS_ENDPOINT_CONFIG_KEY, `${project.name}:kmsEndpoint`);
+        assert.equal(OFFLINE_ROOT_KEY_CONFIG_KEY, `${project.name}:offlineRootKey`);
     });
 
     it("pins the same step-ca version the interop tests build", () => {
@@ -106,6 +112,7 @@ describe("validateConfig", () => {
                 protectionLevel: "SOFTWARE",
                 destroyScheduledDuration: "2592000s",
                 protectRootKey: false,
+                offlineRootKey: false,
             },
             root: { commonName: "Step CA Root CA", organization: "Step CA", validityDays: 3650 },
             intermediate: {

@@ -27,6 +27,7 @@ const T = {
     root: DYNAMIC("RootCertificate"),
     intermediate: DYNAMIC("IntermediateCertificate"),
     config: DYNAMIC("StepCaConfig"),
+    offline: DYNAMIC("OfflineKeyVersion"),
     health: DYNAMIC("ContainerHealth"),
 };
 
@@ -76,6 +77,7 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
                 [T.root]: [1, T.stepCa],
                 [T.intermediate]: [1, T.stepCa],
                 [T.config]: [1, T.stepCa],
+                ...(config.kms.offlineRootKey ? { [T.offline]: [1, T.stepCa] as [number, string] } : {}),
                 ...(gce
                     ? gceResources(config)
                     : {
@@ -105,6 +107,16 @@ export function describeGcpStack(stack: string, overrides: Record<string, unknow
 
         it("every dynamic resource's inputs pass its real provider's check", () => {
             assert.deepEqual(run.checkFailures, []);
+        });
+
+        it(`keeps the root key version offline ${config.kms.offlineRootKey ? "(offlineRootKey), after both certificates" : "only with offlineRootKey"}`, () => {
+            const offline = ofType(run, T.offline);
+            assert.equal(offline.length, config.kms.offlineRootKey ? 1 : 0);
+            for (const r of offline) {
+                assert.match(r.inputs.keyVersion, /\/cryptoKeyVersions\/1$/);
+                assert.ok(occursAnywhere(r.request.rawInputs, keyId(rootKey())), "the root key's version");
+                assert.deepEqual(r.request.dependencies.filter((d) => d.includes("Certificate")).sort(), [one(run, T.intermediate).urn, one(run, T.root).urn].sort());
+            }
         });
     });
 
