@@ -188,6 +188,7 @@ export async function engineNoopRatios(runs = Number(process.env.BENCH_ENGINE_RU
                 "run passes --expect-no-changes. Goal: stack / empty at or under 1.3 for both commands. `one dynamic resource`",
                 "is the empty program plus one do-nothing pulumi.dynamic.Resource: what any program with a dynamic provider",
                 "pays on this CLI (the provider's own Node process, @pulumi/pulumi loaded in full).",
+                `Node's compile cache: ${process.env.NODE_COMPILE_CACHE ? `NODE_COMPILE_CACHE=${process.env.NODE_COMPILE_CACHE}, for all three programs` : "NODE_COMPILE_CACHE unset (npm run local sets it)"}.`,
                 `Conditions: before ${before}; after ${after}.`,
             ],
         };

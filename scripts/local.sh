@@ -23,6 +23,7 @@
 #                              the `encryptionsalt` line from Pulumi.local.yaml before the first `up` (Pulumi then
 #                              writes a new salt for your passphrase).
 #   STEPCA_BUILD_PULUMI=1      build the CLI with scripts/install-pulumi.sh even when `pulumi` is on PATH.
+#   NODE_COMPILE_CACHE         Node's module compile cache directory (default .local/node-compile-cache).
 #   STEPCA_LOCAL_PROXY_PORT    port of the emulator's CONNECT proxy for step-ca (default 8086; the other ports are
 #                              Pulumi.local.yaml's kmsEndpoint and port).
 #   Anything else is passed on: `npm run local -- --diff` → `pulumi up --yes --diff`.
@@ -72,6 +73,9 @@ fi
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true # gcp/docker plugins are neither needed nor reachable here
 export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
+# Node's module compile cache for every Node process of a run (the program, which loads TypeScript, and the dynamic
+# provider): about 0.3 s less per program run; entries are checked against the sources, so it never goes stale.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$STATE_DIR/node-compile-cache}"
 
 # --- background processes -----------------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; } # <host> <port>
