@@ -32,6 +32,12 @@ if answering; then
   exit 0
 fi
 
+# A chosen engine elsewhere is not ours to install or start: a local dockerd would not be the one asked.
+case "${DOCKER_HOST:-unix:///var/run/docker.sock}" in
+  unix:///var/run/docker.sock | unix:///run/docker.sock) ;;
+  *) fail "DOCKER_HOST=$DOCKER_HOST does not answer (this script only starts the local default engine)" ;;
+esac
+
 mkdir -p "$CACHE_ROOT"
 exec 9>"$CACHE_ROOT/.docker-engine.lock"
 flock 9

@@ -52,7 +52,7 @@ describe("offline root key", () => {
         const inputs = await intermediateInputs(keyVersion, root.outs.certPem);
         const { result, calls } = await countCalls(kms.emulator, () => intermediateCertificateProvider.create(inputs));
         assert.match(result.outs.certPem, /BEGIN CERTIFICATE/);
-        assert.deepEqual(calls, { UpdateCryptoKeyVersion: 2, GetPublicKey: 1, AsymmetricSign: 1 }, "enable, sign, disable");
+        assert.deepEqual(calls, { GetCryptoKeyVersion: 1, UpdateCryptoKeyVersion: 2, GetPublicKey: 1, AsymmetricSign: 1 }, "enable, sign, disable");
         assert.equal(await stateOf(keyVersion), "DISABLED");
     });
 
@@ -66,6 +66,31 @@ describe("offline root key", () => {
             kms.emulator.faults.clear();
         }
         assert.equal(await stateOf(keyVersion), "DISABLED");
+    });
+
+    it("a new HSM root (PENDING_GENERATION) is waited for, signs, and is disabled", async () => {
+        const hsm = await startTestKms({ hsmPendingMs: 300 });
+        try {
+            const keyVersion = await createKeyVersion(hsm, ALGORITHM, { protectionLevel: "HSM" });
+            const root = await rootCertificateProvider.create({ keyVersion, subject: SUBJECT, validityDays: 365, kmsEndpoint: hsm.emulator.address, offlineRootKey: true });
+            assert.match(root.outs.certPem, /BEGIN CERTIFICATE/);
+            assert.equal(String((await hsm.admin.getCryptoKeyVersion({ name: keyVersion }))[0].state), "DISABLED");
+        } finally {
+            await hsm.close();
+        }
+    });
+
+    it("without permission to disable the root, fails naming cloudkms.cryptoKeyVersions.update and the role", async () => {
+        const keyVersion = await createKeyVersion(kms, ALGORITHM);
+        kms.emulator.faults.denyKey(cryptoKeyNameOf(keyVersion));
+        try {
+            await assert.rejects(
+                offlineKeyVersionProvider.create({ keyVersion, kmsEndpoint: kms.emulator.address }),
+                /UpdateCryptoKeyVersion on .* PERMISSION_DENIED.*lacks cloudkms\.cryptoKeyVersions\.update.*roles\/cloudkms\.admin/,
+            );
+        } finally {
+            kms.emulator.faults.clear();
+        }
     });
 
     it("OfflineKeyVersion: a version found ENABLED (an interrupted run) is an update that disables it; off again enables it", async () => {
