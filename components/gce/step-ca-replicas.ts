@@ -22,6 +22,7 @@ export interface StepCaReplicasArgs {
     grants: pulumi.Resource[];
     /** Prefix of the Secret Manager secret IDs, unique per stack (the service account's ID). */
     secretIdPrefix: pulumi.Input<string>;
+    /** Secret when it holds an OIDC client secret; it reaches the VMs through Secret Manager either way. */
     caJson: pulumi.Input<string>;
     defaultsJson: pulumi.Input<string>;
     rootCertPem: pulumi.Input<string>;
@@ -31,8 +32,9 @@ export interface StepCaReplicasArgs {
 }
 
 /**
- * step-ca on Compute Engine: the secrets in Secret Manager (readable by the CA's service account only), the VMs'
- * cloud-config naming them, the managed instance group and the passthrough load balancer in front of it.
+ * step-ca on Compute Engine: the secrets in Secret Manager (readable by the CA's service account only): the
+ * provisioner password, pgpass, and ca.json (always, so that an OIDC client secret in it never reaches instance
+ * metadata, with one path whether or not it has one), the VMs' cloud-config naming them, the managed instance group and the passthrough load balancer in front of it.
  */
 export class StepCaReplicas extends pulumi.ComponentResource {
     readonly secrets: CaSecret[];
@@ -46,36 +48,36 @@ export class StepCaReplicas extends pulumi.ComponentResource {
         const { project, settings } = args;
         const accessor = pulumi.interpolate`serviceAccount:${args.serviceAccountEmail}`;
 
-        const secret = (file: string, value: pulumi.Input<string>) =>
+        const secret = (id: string, value: pulumi.Input<string>) =>
             new CaSecret(
-                `${name}-${file}`,
-                { project, secretId: pulumi.interpolate`${args.secretIdPrefix}-${file}`, value, accessor },
+                `${name}-${id}`,
+                { project, secretId: pulumi.interpolate`${args.secretIdPrefix}-${id}`, value, accessor },
                 parent,
             );
         const password = secret("password", args.password);
         const pgpass = secret("pgpass", args.database.pgpass);
-        this.secrets = [password, pgpass];
+        const caJson = secret("ca-json", args.caJson);
+        this.secrets = [password, pgpass, caJson];
 
         this.cloudConfig = pulumi
             .all([
-                args.caJson,
                 args.defaultsJson,
                 args.rootCertPem,
                 args.intermediateCertPem,
                 password.versionName,
                 pgpass.versionName,
+                caJson.versionName,
                 args.database.connectionName,
             ])
-            .apply(([caJson, defaultsJson, rootCertPem, intermediateCertPem, passwordVersion, pgpassVersion, instance]) =>
+            .apply(([defaultsJson, rootCertPem, intermediateCertPem, passwordVersion, pgpassVersion, caJsonVersion, instance]) =>
                 renderCloudConfig({
                     image: args.image,
                     port: args.port,
                     dnsNames: args.dnsNames,
-                    caJson,
                     defaultsJson,
                     rootCertPem,
                     intermediateCertPem,
-                    secrets: { password: passwordVersion, pgpass: pgpassVersion },
+                    secrets: { password: passwordVersion, pgpass: pgpassVersion, caJson: caJsonVersion },
                     cloudSqlInstance: instance,
                 }),
             );

@@ -3,7 +3,8 @@
  * metadata key) that writes step-ca's public files, a script that fetches the secrets from Secret Manager into
  * memory (tmpfs under /run), and systemd units that run the Cloud SQL Auth Proxy and the same step-ca container
  * the docker runtime runs. Nothing secret is in it: secrets are named by their Secret Manager version, and fetched
- * at boot with the VM's service-account token from the metadata server.
+ * at boot with the VM's service-account token from the metadata server. ca.json is always one of them: it holds
+ * OIDC client secrets when provisioners have some, and one path for it is simpler than two.
  */
 import * as yaml from "js-yaml";
 import { STEP_USER, healthCheck, stepCaCommand, stepCaEnvs } from "../step-ca/container";
@@ -33,21 +34,30 @@ export interface VmBootSpec {
     readonly image: string;
     readonly port: number;
     readonly dnsNames: readonly string[];
-    readonly caJson: string;
     readonly defaultsJson: string;
     readonly rootCertPem: string;
     readonly intermediateCertPem: string;
-    /** `password` (the provisioner's) and `pgpass` (the database's), as version names `projects/…/versions/N`. */
-    readonly secrets: SecretFiles;
+    /** The provisioner password, pgpass and ca.json, as version names `projects/…/versions/N`. */
+    readonly secrets: Readonly<Record<keyof typeof CONTAINER_SECRETS, string>>;
     /** Cloud SQL connection name `project:region:instance`. */
     readonly cloudSqlInstance: string;
 }
 
-/** The container's paths of the secret files, as step-ca and libpq-style clients read them. */
+const CONTAINER_SECRETS_DIR = CONTAINER_LAYOUT.password.replace(/\/[^/]+$/, "");
+
+/**
+ * The container's paths of the secret files (the secrets directory, mounted read-only), as step-ca and libpq-style
+ * clients read them. ca.json is also mounted at {@link CONTAINER_LAYOUT}'s path, where step-ca and the step CLI
+ * look for it in every runtime.
+ */
 export const CONTAINER_SECRETS = {
     password: CONTAINER_LAYOUT.password,
-    pgpass: `${CONTAINER_LAYOUT.password.replace(/\/[^/]+$/, "")}/pgpass`,
+    pgpass: `${CONTAINER_SECRETS_DIR}/pgpass`,
+    caJson: `${CONTAINER_SECRETS_DIR}/ca.json`,
 } as const;
+
+/** The secrets' file names in the secrets directory (the same on the VM and in the container). */
+const secretFile = (secret: keyof typeof CONTAINER_SECRETS) => CONTAINER_SECRETS[secret].slice(CONTAINER_SECRETS_DIR.length + 1);
 
 /**
  * Fetches each secret version into the secrets directory (0700, files 0400, all owned by step-ca's user), each
@@ -58,7 +68,7 @@ export const CONTAINER_SECRETS = {
 export function fetchSecretsScript(secrets: SecretFiles): string {
     const names = Object.keys(secrets);
     for (const name of names) {
-        if (!/^[a-z][a-z0-9_-]*$/.test(name) || !/^projects\/[^/\s'"]+\/secrets\/[^/\s'"]+\/versions\/\w+$/.test(secrets[name])) {
+        if (!/^[a-z][a-z0-9_.-]*$/.test(name) || !/^projects\/[^/\s'"]+\/secrets\/[^/\s'"]+\/versions\/\w+$/.test(secrets[name])) {
             throw new Error(`secret ${name} -> ${secrets[name]} is not a file name and a Secret Manager version name`);
         }
     }
@@ -107,7 +117,8 @@ export function stepCaDockerRun(spec: Pick<VmBootSpec, "image" | "port" | "dnsNa
         "--network=host",
         `--user=${STEP_USER}:${STEP_USER}`,
         `--volume=${VM_PATHS.stepHome}:${CONTAINER_LAYOUT.stepPath}`,
-        `--volume=${VM_PATHS.secretsDir}:${CONTAINER_SECRETS.password.replace(/\/[^/]+$/, "")}:ro`,
+        `--volume=${VM_PATHS.secretsDir}:${CONTAINER_SECRETS_DIR}:ro`,
+        `--volume=${VM_PATHS.secretsDir}/${secretFile("caJson")}:${CONTAINER_LAYOUT.caJson}:ro`,
         ...[...stepCaEnvs(), `PGPASSFILE=${CONTAINER_SECRETS.pgpass}`].map((env) => `--env=${env}`),
         ...health.hosts.map((h) => `--add-host=${h.host}:${h.ip}`),
         `--health-cmd=${health.tests.slice(1).join(" ")}`,
@@ -161,13 +172,15 @@ export function renderCloudConfig(spec: VmBootSpec): string {
     const home = VM_PATHS.stepHome;
     const rel = (containerPath: string) => `${home}${containerPath.slice(CONTAINER_LAYOUT.stepPath.length)}`;
     const file = (path: string, content: string, permissions = "0644") => ({ path, permissions, content });
+    const fileVersions = Object.fromEntries(
+        (Object.keys(CONTAINER_SECRETS) as (keyof typeof CONTAINER_SECRETS)[]).map((s) => [secretFile(s), spec.secrets[s]]),
+    );
     const config = {
         write_files: [
-            file(rel(CONTAINER_LAYOUT.caJson), spec.caJson),
             file(rel(CONTAINER_LAYOUT.defaultsJson), spec.defaultsJson),
             file(rel(CONTAINER_LAYOUT.rootCert), spec.rootCertPem),
             file(rel(CONTAINER_LAYOUT.intermediateCert), spec.intermediateCertPem),
-            file(VM_PATHS.fetchScript, fetchSecretsScript(spec.secrets), "0755"),
+            file(VM_PATHS.fetchScript, fetchSecretsScript(fileVersions), "0755"),
             file(
                 `${VM_PATHS.units}/cloud-sql-proxy.service`,
                 unit("Cloud SQL Auth Proxy for step-ca", cloudSqlProxyDockerRun(spec.cloudSqlInstance), {

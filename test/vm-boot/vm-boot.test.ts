@@ -1,8 +1,8 @@
 /**
  * The gce runtime's VM boot path, run: the cloud-config the instance template carries (lib/gce/vm-boot.ts, from a
  * CA minted by the program's providers on the KMS emulator) is applied to a stand-in VM file system, its fetch
- * script (real bash and curl) takes a token from a STAND-IN metadata server and reads the secrets from a STAND-IN
- * Secret Manager into the tmpfs directory, and the step-ca unit's own `docker run` starts the step-ca container
+ * script (real bash and curl) takes a token from a STAND-IN metadata server and reads the secrets (ca.json among
+ * them) from a STAND-IN Secret Manager into the tmpfs directory, and the step-ca unit's own `docker run` starts the step-ca container
  * on a real Docker engine (with the test-only stand-in image, since no registry is reachable), which gets its
  * Cloud KMS token from the same metadata stand-in: keyless, as on a VM.
  *
@@ -47,6 +47,7 @@ const SERVICE_ACCOUNT = `step-ca@${PROJECT}.iam.gserviceaccount.com`;
 const VERSIONS = {
     password: `projects/${PROJECT}/secrets/step-ca-password/versions/1`,
     pgpass: `projects/${PROJECT}/secrets/step-ca-pgpass/versions/1`,
+    caJson: `projects/${PROJECT}/secrets/step-ca-ca-json/versions/1`,
 };
 
 test("VM boot path: the gce cloud-config fetches its secrets through stand-ins of Google's endpoints and starts the docker runtime's step-ca container", { timeout: 30 * 60_000 }, async (t) => {
@@ -69,12 +70,13 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
         paths: "container",
     });
     const password = ca.rendered.provisionerPassword as string;
+    const caJson = ca.rendered.caJson as string;
     const pgpassLine = fs.readFileSync(pg.pgpassFile, "utf8");
     const metadata = await startMetadataStandIn({ project: PROJECT, email: SERVICE_ACCOUNT });
     t.after(() => metadata.stop());
     const secretManager = await startSecretManagerStandIn({
         token: metadata.token,
-        secrets: { [VERSIONS.password]: password, [VERSIONS.pgpass]: pgpassLine },
+        secrets: { [VERSIONS.password]: password, [VERSIONS.pgpass]: pgpassLine, [VERSIONS.caJson]: caJson },
     });
     t.after(() => secretManager.stop());
 
@@ -82,7 +84,6 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
         image: String(SETTINGS.image.default),
         port: ca.config.port,
         dnsNames: ca.config.dnsNames,
-        caJson: ca.rendered.caJson as string,
         defaultsJson: ca.rendered.defaultsJson as string,
         rootCertPem: ca.rootPem,
         intermediateCertPem: ca.intermediatePem,
@@ -92,6 +93,8 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
     const userData = renderCloudConfig(spec);
     const pgPassword = pgpassLine.trim().split(":").pop()!;
     for (const secret of [password, pgPassword]) assert.ok(!userData.includes(secret), "no secret in the user-data");
+    const provisioner = JSON.parse(caJson).authority.provisioners.find((p: { type: string }) => p.type === "JWK");
+    assert.ok(!userData.includes(provisioner.encryptedKey) && !userData.includes(JSON.parse(caJson).key), "no ca.json in the user-data");
 
     // --- cloud-init: write_files, then runcmd --------------------------------------------------------------------
     const vm = new VmFileSystem(fs.mkdtempSync(path.join(ca.tmp, "vm-")));
@@ -99,7 +102,7 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
     vm.writeFiles(cloudConfig.writeFiles);
     const home = VM_PATHS.stepHome;
     const inHome = (containerPath: string) => vm.onVm(`${home}${containerPath.slice(CONTAINER_LAYOUT.stepPath.length)}`);
-    assert.equal(fs.readFileSync(inHome(CONTAINER_LAYOUT.caJson), "utf8"), spec.caJson);
+    assert.ok(!fs.existsSync(inHome(CONTAINER_LAYOUT.caJson)), "ca.json comes from Secret Manager, not the cloud-config");
     assert.equal(fs.readFileSync(inHome(CONTAINER_LAYOUT.defaultsJson), "utf8"), spec.defaultsJson);
     assert.equal(fs.readFileSync(inHome(CONTAINER_LAYOUT.rootCert), "utf8"), ca.rootPem);
     assert.equal(fs.readFileSync(inHome(CONTAINER_LAYOUT.intermediateCert), "utf8"), ca.intermediatePem);
@@ -111,7 +114,7 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
     ]);
     const chown = await run("chown", ["-R", `${STEP_USER}:${STEP_USER}`, vm.onVm(home)]);
     assert.equal(chown.code, 0, chown.stderr);
-    assert.equal(fs.statSync(inHome(CONTAINER_LAYOUT.caJson)).uid, Number(STEP_USER));
+    assert.equal(fs.statSync(inHome(CONTAINER_LAYOUT.defaultsJson)).uid, Number(STEP_USER));
 
     // --- the units systemctl starts ----------------------------------------------------------------------------------
     const proxyUnit = parseUnit(fs.readFileSync(vm.onVm(`${VM_PATHS.units}/cloud-sql-proxy.service`), "utf8"));
@@ -149,10 +152,10 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
     metadata.attachServiceAccount(true);
     const fetched = await fetch();
     assert.equal(fetched.code, 0, fetched.stderr);
-    assert.deepEqual(fs.readdirSync(secretsDir).sort(), ["password", "pgpass"], "the secrets, no temp files left");
+    assert.deepEqual(fs.readdirSync(secretsDir).sort(), ["ca.json", "password", "pgpass"], "the secrets, no temp files left");
     assert.equal(fs.statSync(secretsDir).mode & 0o777, 0o700);
     assert.equal(fs.statSync(secretsDir).uid, Number(STEP_USER), "step-ca's user can enter the secrets directory");
-    for (const [file, value] of [["password", password], ["pgpass", pgpassLine]] as const) {
+    for (const [file, value] of [["password", password], ["pgpass", pgpassLine], ["ca.json", caJson]] as const) {
         const stat = fs.statSync(path.join(secretsDir, file));
         assert.equal(stat.mode & 0o777, 0o400, `${file} is 0400`);
         assert.equal(`${stat.uid}:${stat.gid}`, `${STEP_USER}:${STEP_USER}`, `${file} belongs to step-ca's user`);
@@ -165,6 +168,7 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
         [
             ["GET", `/v1/${VERSIONS.password}:access`, 200, true],
             ["GET", `/v1/${VERSIONS.pgpass}:access`, 200, true],
+            ["GET", `/v1/${VERSIONS.caJson}:access`, 200, true],
         ],
     );
     console.log(`vm-boot: fetch script: ${metadata.requests.length} metadata requests, ${secretManager.requests.length} Secret Manager accesses, secrets 0400 ${STEP_USER}:${STEP_USER} in ${VM_PATHS.secretsDir}`);
@@ -198,6 +202,7 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
         await run(onThisMachine(unit.execStartPre[0].argv)[0], onThisMachine(unit.execStartPre[0].argv).slice(1));
         const argv = onThisMachine(unit.execStart.argv);
         assert.ok(argv.includes(`--volume=${secretsDir}:${path.dirname(CONTAINER_SECRETS.pgpass)}:ro`));
+        assert.ok(argv.includes(`--volume=${path.join(secretsDir, "ca.json")}:${CONTAINER_LAYOUT.caJson}:ro`), "ca.json from the secrets");
         const tokensBefore = metadata.requests.length;
         const started = Date.now();
         const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
@@ -220,7 +225,6 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
         const kmsTokens = metadata.requests.slice(tokensBefore).filter((r) => r.url.includes("/service-accounts/default/token") && r.status === 200);
         assert.ok(kmsTokens.length >= 1, `step-ca took its Cloud KMS token from the metadata server (${metadata.requests.slice(tokensBefore).map((r) => r.url).join(", ")})`);
 
-        const provisioner = JSON.parse(spec.caJson).authority.provisioners.find((p: { type: string }) => p.type === "JWK");
         const client = new SignClient({
             port: spec.port,
             serverName: spec.dnsNames[0],

@@ -67,10 +67,10 @@ export function gceResources(config: CaConfig): Record<string, [number, string |
         [R.password]: [1, C.database],
         [R.projectIam]: [2, [C.database, C.group]],
         [C.replicas]: [1, C.stepCa],
-        [C.secret]: [2, C.replicas],
-        [R.secret]: [2, C.secret],
-        [R.secretVersion]: [2, C.secret],
-        [R.secretIam]: [2, C.secret],
+        [C.secret]: [3, C.replicas],
+        [R.secret]: [3, C.secret],
+        [R.secretVersion]: [3, C.secret],
+        [R.secretIam]: [3, C.secret],
         [C.group]: [1, C.replicas],
         [R.template]: [1, C.group],
         [R.healthCheck]: [2, [C.group, C.lb]], // autohealing, and the load balancer's
@@ -105,12 +105,20 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
         assert.ok(found, `cloud-config writes no ${path}`);
         return found.content;
     };
-    const secrets = () => {
+    /** Every secret of the stack: the passwords, and the OIDC client secrets that ca.json carries. */
+    const secrets = (): [string, string][] => {
         const r = run();
+        const clientSecrets = (one(r, DYNAMIC("StepCaConfig")).inputs.clientSecrets ?? {}) as Record<string, string>;
         return [
             ["provisioner password", r.outputs.provisionerPassword as string],
             ["database password", one(r, R.password).state.result as string],
-        ] as const;
+            ...Object.entries(clientSecrets).map(([p, s]): [string, string] => [`client secret of ${p}`, s]),
+        ];
+    };
+    const version = (suffix: string) => {
+        const found = ofType(run(), R.secretVersion).filter((v) => v.name.endsWith(`-${suffix}`));
+        assert.equal(found.length, 1, `one secret version ${suffix}`);
+        return found[0];
     };
 
     describe("parents of resources in the gce runtime", () => {
@@ -197,17 +205,20 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
     });
 
     describe("secrets", () => {
-        it("live in Secret Manager, one secret each, readable by the CA's service account alone", () => {
+        it("live in Secret Manager, one secret each (ca.json too), readable by the CA's service account alone", () => {
             const versions = ofType(run(), R.secretVersion);
             const values = versions.map((v) => v.inputs.secretData).sort();
             const [, password] = secrets()[0];
             const [, dbPassword] = secrets()[1];
-            assert.deepEqual(values, [password, `127.0.0.1:5432:*:step-ca:${dbPassword}\n`].sort());
+            const caJson = one(run(), DYNAMIC("StepCaConfig")).state.caJson as string;
+            assert.deepEqual(values, [password, `127.0.0.1:5432:*:step-ca:${dbPassword}\n`, caJson].sort());
+            assert.equal(version("ca-json").inputs.secretData, caJson);
             for (const v of versions) {
                 assert.deepEqual(plainOccurrences(v.request.rawInputs, v.inputs.secretData), [], "secretData is secret");
             }
             const grants = ofType(run(), R.secretIam);
             assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [
+                ["roles/secretmanager.secretAccessor", member()],
                 ["roles/secretmanager.secretAccessor", member()],
                 ["roles/secretmanager.secretAccessor", member()],
             ]);
@@ -218,8 +229,10 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
         });
 
         it("appear in no plain input, and not at all in the instance template, metadata or boot script", () => {
+            const delivered = ofType(run(), R.secretVersion).map((v) => v.request.rawInputs);
             for (const [what, secret] of secrets()) {
                 assert.ok(secret.length >= 12, what);
+                assert.ok(delivered.some((inputs) => occursAnywhere(inputs, secret)), `Secret Manager delivers the ${what}`);
                 assert.ok(!occursAnywhere(template().request.rawInputs, secret), `the template carries the ${what}`);
                 for (const r of run().resources) {
                     assert.deepEqual(plainOccurrences(r.request.rawInputs, secret), [], `${r.type} ${r.name}: ${what}`);
@@ -233,13 +246,14 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
                 assert.ok(script.includes(version.state.name), version.state.name);
             }
             assert.match(script, /\/run\/step-ca\/secrets/);
+            assert.ok(script.includes(`fetch '${version("ca-json").state.name}' 'ca.json'`));
             assert.match(script, /computeMetadata\/v1"/);
             assert.match(script, /\$metadata\/instance\/service-accounts\/default\/token/);
         });
     });
 
     describe("IAM", () => {
-        it("grants the CA's service account exactly: sign + public key on the intermediate key, the two secrets, its database, logging", () => {
+        it("grants the CA's service account exactly: sign + public key on the intermediate key, the three secrets, its database, logging", () => {
             const kms = ofType(run(), R.kmsIam).map((g) => g.inputs.role).sort();
             assert.deepEqual(kms, ["roles/cloudkms.publicKeyViewer", "roles/cloudkms.signer"]);
             const project = ofType(run(), R.projectIam);
@@ -275,9 +289,16 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
             assert.equal(t.shieldedInstanceConfig.enableSecureBoot, true);
         });
 
-        it("boot from a cloud-config with the rendered files and the same step-ca container the docker runtime runs", () => {
+        it("boot from a cloud-config with the public files, no ca.json, and the same step-ca container the docker runtime runs", () => {
             const stepCaConfig = one(run(), DYNAMIC("StepCaConfig")).state;
-            assert.equal(file("/var/lib/step-ca/home/config/ca.json"), stepCaConfig.caJson);
+            assert.deepEqual(cloudConfig().write_files.filter((f) => f.path.endsWith("ca.json")), []);
+            const userData = template().inputs.metadata["user-data"] as string;
+            const ca = JSON.parse(stepCaConfig.caJson);
+            const jwks = ca.authority.provisioners.filter((p: { type: string }) => p.type === "JWK");
+            assert.ok(jwks.length > 0);
+            for (const part of [ca.key, ca.db.dataSource, ...jwks.map((p: { encryptedKey: string }) => p.encryptedKey)]) {
+                assert.ok(typeof part === "string" && part.length > 20 && !userData.includes(part), `the cloud-config holds ca.json's ${part}`);
+            }
             assert.equal(file("/var/lib/step-ca/home/config/defaults.json"), stepCaConfig.defaultsJson);
             assert.equal(file("/var/lib/step-ca/home/certs/root_ca.crt"), one(run(), DYNAMIC("RootCertificate")).state.certPem);
             const intermediate = one(run(), DYNAMIC("IntermediateCertificate")).state.certPem;
@@ -285,6 +306,7 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
             const unit = file("/etc/systemd/system/step-ca.service");
             const execStart = unit.split("\n").find((l) => l.startsWith("ExecStart="))!;
             assert.ok(execStart.includes(` ${config.image} ${stepCaCommand().join(" ")}`), execStart);
+            assert.ok(execStart.includes(" --volume=/run/step-ca/secrets/ca.json:/home/step/config/ca.json:ro "), execStart);
             const proxy = file("/etc/systemd/system/cloud-sql-proxy.service");
             assert.ok(proxy.includes(CLOUD_SQL_PROXY_IMAGE));
             assert.ok(proxy.includes(one(run(), R.sql).state.connectionName));
@@ -292,19 +314,19 @@ export function describeGceRuntime(getRun: () => StackRun, config: CaConfig) {
         });
 
         it("carry a cloud-config equal to the pure renderer's for these inputs", () => {
-            const versions = Object.fromEntries(
-                ofType(run(), R.secretVersion).map((v) => [v.name.endsWith("-password") ? "password" : "pgpass", v.state.name]),
-            );
             const stepCaConfig = one(run(), DYNAMIC("StepCaConfig")).state;
             const expected = renderCloudConfig({
                 image: config.image,
                 port: config.port,
                 dnsNames: config.dnsNames,
-                caJson: stepCaConfig.caJson,
                 defaultsJson: stepCaConfig.defaultsJson,
                 rootCertPem: one(run(), DYNAMIC("RootCertificate")).state.certPem,
                 intermediateCertPem: one(run(), DYNAMIC("IntermediateCertificate")).state.certPem,
-                secrets: { password: versions.password, pgpass: versions.pgpass },
+                secrets: {
+                    password: version("password").state.name,
+                    pgpass: version("pgpass").state.name,
+                    caJson: version("ca-json").state.name,
+                },
                 cloudSqlInstance: one(run(), R.sql).state.connectionName,
             });
             assert.equal(template().inputs.metadata["user-data"], expected);
