@@ -218,38 +218,25 @@ export class StepCa extends pulumi.ComponentResource {
             );
             this.serviceAccountEmail = serviceAccount.email;
             this.address = network.ipAddress;
-        } else if (serviceAccount) {
+        } else if (serviceAccount || localDocker) {
             const { StepCaContainer } = edges.docker();
+            // gcp: Cloud KMS with the service account's key, if any. local: host networking, the emulator via its proxy.
+            const kmsAccess = serviceAccount
+                ? { kmsCredentialsJsonBase64: serviceAccount.credentialsJsonBase64 }
+                : {
+                      network: "host" as const,
+                      kmsEmulator: {
+                          proxyUrl: `http://127.0.0.1:${localDocker!.kmsProxyPort}`,
+                          ...emulatorCredentials(localDocker!.kmsCredentialsDir),
+                      },
+                  };
             new StepCaContainer(
                 `${name}-container`,
-                {
-                    ...files,
-                    image: config.image,
-                    port: config.port,
-                    dnsNames: [...config.dnsNames],
-                    kmsCredentialsJsonBase64: serviceAccount.credentialsJsonBase64,
-                },
+                { ...files, image: config.image, port: config.port, dnsNames: [...config.dnsNames], ...kmsAccess },
                 // Without a key (whose output waits for the grants) the container waits for the grants directly.
-                { parent: this, dependsOn: serviceAccount.grants },
+                { parent: this, dependsOn: serviceAccount?.grants },
             );
-            this.serviceAccountEmail = serviceAccount.email;
-        } else if (localDocker) {
-            const { StepCaContainer } = edges.docker();
-            new StepCaContainer(
-                `${name}-container`,
-                {
-                    ...files,
-                    image: config.image,
-                    port: config.port,
-                    dnsNames: [...config.dnsNames],
-                    network: "host",
-                    kmsEmulator: {
-                        proxyUrl: `http://127.0.0.1:${localDocker.kmsProxyPort}`,
-                        ...emulatorCredentials(localDocker.kmsCredentialsDir),
-                    },
-                },
-                parent,
-            );
+            this.serviceAccountEmail = serviceAccount?.email;
         } else {
             const { StepCaBundle } = edges.local();
             new StepCaBundle(`${name}-bundle`, { ...files, paths: layout }, parent);

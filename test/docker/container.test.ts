@@ -23,7 +23,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { type TestContext, test } from "node:test";
+import { test } from "node:test";
 import {
     CLOUD_KMS_HOST,
     type ConnectProxy,
@@ -35,7 +35,7 @@ import {
 } from "../../kms-emulator/index";
 import { LOCAL_PROJECT } from "../../lib/config/config";
 import { dockerEnginePresent, standinImage } from "../support/docker-engine";
-import { Ops, dockerProviderDir, onlySame, pulumiBinDir, throwawayStack } from "../support/pulumi-engine";
+import { Ops, dockerProviderDir, onlySame, pulumiBinDir, sequentialSteps, throwawayStack } from "../support/pulumi-engine";
 import { realToolsPresent } from "../support/real-tools";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -44,7 +44,7 @@ const STACK = `dockertest-${process.pid}`;
 const PASSPHRASE = "docker-test-passphrase";
 const CONTAINER = `stepca-cloudkms-${STACK}`;
 const VOLUME = `${CONTAINER}-data`;
-const HEALTH_TYPE = "pulumi-nodejs:dynamic/stepca:ContainerHealth";
+const HEALTH_TYPE = "stepca:ContainerHealth";
 const CONTAINER_TYPE = "docker:index/container:Container";
 const INTERMEDIATE_CN = "Docker Test Intermediate CA";
 
@@ -138,23 +138,7 @@ test("the step-ca container on a real Docker engine, through the real Pulumi eng
     const renew = (name: string) => step("ca", "renew", path.join(client, `${name}.crt`), path.join(client, `${name}.key`), "--ca-url", caUrl(), "--root", rootFile, "--force");
     const containerId = () => docker("inspect", "--format", "{{.Id}}", CONTAINER);
 
-    let broken: string | undefined;
-    const stepOf = async (name: string, body: (st: TestContext) => Promise<void>) =>
-        t.test(name, async (st) => {
-            if (broken) {
-                st.skip(`an earlier step failed (${broken})`);
-                return;
-            }
-            const t0 = Date.now();
-            try {
-                await body(st);
-            } catch (error) {
-                broken = name;
-                throw error;
-            } finally {
-                console.log(`# ${name}: ${Math.round((Date.now() - t0) / 1000)} s`);
-            }
-        });
+    const { step: stepOf, broken } = sequentialSteps(t);
     const healthyAfter = (ops: Ops) => {
         const seconds = ops.outputsOf(HEALTH_TYPE)?.secondsToHealthy;
         assert.equal(typeof seconds, "number", `no secondsToHealthy: ${JSON.stringify(ops.outputsOf(HEALTH_TYPE))}`);
@@ -270,14 +254,14 @@ test("the step-ca container on a real Docker engine, through the real Pulumi eng
             await issue("leaf-e.localhost");
         });
     } finally {
-        if (broken) {
-            console.warn(`# docker test failed at "${broken}"; state and project kept in ${tmp}; container ${CONTAINER} kept`);
+        if (broken()) {
+            console.warn(`# docker test failed at "${broken()}"; state and project kept in ${tmp}; container ${CONTAINER} kept`);
             console.warn(await docker("logs", "--tail", "30", CONTAINER).catch((e: unknown) => `(no logs: ${e})`));
         } else {
             await stack.destroy({ color: "never" }).catch((e: unknown) => console.warn(`# cleanup destroy failed: ${e}`));
         }
         await proxy.stop();
         await emulator.stop();
-        if (!broken) fs.rmSync(tmp, { recursive: true, force: true });
+        if (!broken()) fs.rmSync(tmp, { recursive: true, force: true });
     }
 });

@@ -29,25 +29,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { type TestContext, test } from "node:test";
+import { test } from "node:test";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import {
-    type EngineEvent,
-    LocalWorkspace,
-    type OutputMap,
-    PulumiCommand,
-    type Stack,
-} from "@pulumi/pulumi/automation";
+import type { OutputMap } from "@pulumi/pulumi/automation";
 import { type KmsEmulator, startKmsEmulator } from "../../kms-emulator/index";
 import { createKmsClient } from "../../lib/kms/client";
 import { cryptoKeyNameOf } from "../../lib/kms/names";
+import { onlySame, Ops, pulumiBinDir, sequentialSteps, throwawayStack } from "../support/pulumi-engine";
 import { realToolsPresent } from "../support/real-tools";
 
-const REPO = path.resolve(__dirname, "../..");
 const STACK = "engine";
 const PASSPHRASE = "engine-test-passphrase";
-/** The program's files, linked into the throwaway project directory (Pulumi.yaml is copied). */
-const PROGRAM_ENTRIES = ["index.ts", "components", "dynamic-providers", "lib", "package.json", "tsconfig.json", "node_modules"];
 const INTERMEDIATE_CN = "Engine Test Intermediate CA";
 const INTERMEDIATE_CN_2 = "Engine Test Intermediate CA (renamed)";
 
@@ -60,18 +52,6 @@ const ENGINE_TOOLS_NEEDED = {
     flock: "scripts/install-pulumi.sh serializes builds with it",
     openssl: "the certificate chain is verified with it",
 } as const;
-
-/** Builds (or finds cached) the CLI; returns its bin directory. */
-async function pulumiBinDir(): Promise<string> {
-    const { stdout } = await run("bash", [path.join(REPO, "scripts/install-pulumi.sh")], {
-        cwd: REPO,
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 45 * 60 * 1000,
-    });
-    const dir = stdout.trim().split("\n").pop()!;
-    assert.ok(fs.existsSync(path.join(dir, "pulumi")), `install-pulumi.sh printed ${dir}, which has no pulumi binary`);
-    return dir;
-}
 
 function stackConfigYaml(kmsEndpoint: string, bundleDir: string): string {
     // The local stack's settings (Pulumi.local.yaml), with this test's emulator and bundle directory.
@@ -91,64 +71,6 @@ function stackConfigYaml(kmsEndpoint: string, bundleDir: string): string {
         '  stepca-cloudkms:port: "9000"',
         "",
     ].join("\n");
-}
-
-/** Resource operations of one engine run, by resource (providers and the stack itself left out). */
-class Ops {
-    readonly events: EngineEvent[] = [];
-    readonly onEvent = (event: EngineEvent) => {
-        this.events.push(event);
-    };
-
-    byUrn(): Map<string, string[]> {
-        const ops = new Map<string, string[]>();
-        for (const e of this.events) {
-            const meta = e.resourcePreEvent?.metadata;
-            if (!meta || meta.urn.includes("::pulumi:providers:") || meta.type === "pulumi:pulumi:Stack") continue;
-            ops.set(meta.urn, [...(ops.get(meta.urn) ?? []), meta.op]);
-        }
-        return ops;
-    }
-
-    /** Resource names (last URN part) whose operations include `op`. */
-    named(op: string): string[] {
-        return [...this.byUrn()]
-            .filter(([, ops]) => ops.includes(op as never))
-            .map(([urn]) => `${typeOf(urn)}::${urn.split("::").pop()}`)
-            .sort();
-    }
-
-    /** The last outputs event of a resource: its operation and the outputs the engine now holds. */
-    outputsAfter(name: string): { op?: string; outputs?: Record<string, unknown> } {
-        const meta = this.events
-            .map((e) => e.resOutputsEvent?.metadata)
-            .filter((m) => m?.urn.endsWith(`::${name}`))
-            .pop();
-        return { op: meta?.op, outputs: meta?.new?.outputs };
-    }
-
-    /** Properties reported changed for a resource, before (plan) and after (outputs) each step. */
-    diffsOf(name: string): string[] {
-        const out: string[] = [];
-        for (const e of this.events) {
-            for (const meta of [e.resourcePreEvent?.metadata, e.resOutputsEvent?.metadata]) {
-                if (meta && meta.urn.endsWith(`::${name}`)) {
-                    out.push(...(meta.keys ?? []), ...(meta.diffs ?? []), ...Object.keys(meta.detailedDiff ?? {}));
-                }
-            }
-        }
-        return [...new Set(out)].sort();
-    }
-}
-
-/** `stepca:IntermediateCertificate` from `urn:pulumi:s::p::a$b$pulumi-nodejs:dynamic/stepca:IntermediateCertificate::n`. */
-function typeOf(urn: string): string {
-    const type = urn.split("::")[2].split("$").pop()!;
-    return type.replace(/^pulumi-nodejs:dynamic\//, "");
-}
-
-function summaryOnlySame(changes: Record<string, number> | undefined): boolean {
-    return Object.entries(changes ?? {}).every(([op, n]) => op === "same" || n === 0);
 }
 
 function fingerprintOf(pem: string): string {
@@ -233,53 +155,20 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
     console.log(`# Pulumi CLI: ${binDir} (ready in ${Math.round((Date.now() - started) / 1000)} s)`);
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-engine-"));
-    const projectDir = path.join(tmp, "project");
     const bundleDir = path.join(tmp, "bundle");
-    fs.mkdirSync(projectDir);
-    fs.mkdirSync(path.join(tmp, "state"));
-    for (const entry of PROGRAM_ENTRIES) fs.symlinkSync(path.join(REPO, entry), path.join(projectDir, entry));
-    fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(projectDir, "Pulumi.yaml"));
 
     // A state file, so the emulator can move to another port with the same keys (step 4b).
     const kmsState = path.join(tmp, "kms-emulator.json");
     let emulator: KmsEmulator = await startKmsEmulator({ port: 0, hsmPendingMs: 0, stateFile: kmsState });
     let client = createKmsClient(emulator.address);
-    fs.writeFileSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), stackConfigYaml(emulator.address, bundleDir));
-
-    const envVars: Record<string, string> = {
-        PATH: [binDir, path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
-        PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
-        PULUMI_HOME: path.join(tmp, "pulumi-home"),
-        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
-    };
-    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
-    const workspace = await LocalWorkspace.create({ workDir: projectDir, pulumiCommand, envVars, secretsProvider: "passphrase" });
-    const stack: Stack = await (async () => {
-        await workspace.createStack(STACK);
-        return await LocalWorkspace.selectStack({ stackName: STACK, workDir: projectDir }, { pulumiCommand, envVars });
-    })();
-
-    let broken: string | undefined;
-    const step = async (name: string, body: (st: TestContext) => Promise<void>) =>
-        t.test(name, async (st) => {
-            if (broken) {
-                st.skip(`an earlier step failed (${broken})`);
-                return;
-            }
-            const t0 = Date.now();
-            try {
-                await body(st);
-            } catch (error) {
-                broken = name;
-                throw error;
-            } finally {
-                console.log(`# ${name}: ${Math.round((Date.now() - t0) / 1000)} s`);
-            }
-        });
+    const { stack, projectDir, envVars } = await throwawayStack({
+        tmp,
+        stackName: STACK,
+        stackYaml: stackConfigYaml(emulator.address, bundleDir),
+        passphrase: PASSPHRASE,
+        pathDirs: [binDir],
+    });
+    const { step, broken } = sequentialSteps(t);
 
     let first: Record<string, unknown> = {};
     let location = "";
@@ -363,7 +252,7 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             const ops = new Ops();
             const result = await stack.up({ onEvent: ops.onEvent, color: "never" });
             const calls = emulator.calls.byMethod();
-            assert.ok(summaryOnlySame(result.summary.resourceChanges), `changes: ${JSON.stringify(result.summary.resourceChanges)}; ops: ${JSON.stringify([...ops.byUrn()])}`);
+            assert.ok(onlySame(result.summary.resourceChanges), `changes: ${JSON.stringify(result.summary.resourceChanges)}; ops: ${JSON.stringify([...ops.byUrn()])}`);
             assert.equal(emulator.calls.total(), 0, `KMS calls during a no-op up: ${JSON.stringify(calls)}`);
             assert.deepEqual(outputValues(result.outputs), first);
         });
@@ -395,7 +284,7 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
 
         await step("4. refresh is clean; a disabled intermediate key version is drift: an update that fails clearly, never a re-mint", async () => {
             const clean = await stack.refresh({ color: "never" });
-            assert.ok(summaryOnlySame(clean.summary.resourceChanges), `refresh: ${JSON.stringify(clean.summary.resourceChanges)}`);
+            assert.ok(onlySame(clean.summary.resourceChanges), `refresh: ${JSON.stringify(clean.summary.resourceChanges)}`);
 
             const intermediate = "stepca:IntermediateCertificate::step-ca-intermediate";
             const intermediateKeyVersion = first.intermediateKeyVersion as string;
@@ -415,7 +304,7 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             try {
                 const refreshOps = new Ops();
                 const drift = await stack.previewRefresh({ onEvent: refreshOps.onEvent, color: "never" });
-                assert.ok(!summaryOnlySame(drift.changeSummary), `refresh preview saw no drift: ${JSON.stringify(drift.changeSummary)}`);
+                assert.ok(!onlySame(drift.changeSummary), `refresh preview saw no drift: ${JSON.stringify(drift.changeSummary)}`);
                 const seen = refreshOps.outputsAfter("step-ca-intermediate");
                 assert.equal(seen.op, "update", "the refresh preview must report the intermediate as changed");
                 assert.equal(seen.outputs?.keyVersionState, "DISABLED", `refreshed outputs: ${JSON.stringify(seen.outputs)}`);
@@ -459,9 +348,9 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             assert.deepEqual(outputValues(healed.outputs), first, "same certificates (same certPem), same everything");
 
             const again = await stack.refresh({ color: "never" });
-            assert.ok(summaryOnlySame(again.summary.resourceChanges), `refresh after healing: ${JSON.stringify(again.summary.resourceChanges)}`);
+            assert.ok(onlySame(again.summary.resourceChanges), `refresh after healing: ${JSON.stringify(again.summary.resourceChanges)}`);
             const preview = await stack.preview({ color: "never" });
-            assert.ok(summaryOnlySame(preview.changeSummary), `re-enabled and healed, yet: ${JSON.stringify(preview.changeSummary)}`);
+            assert.ok(onlySame(preview.changeSummary), `re-enabled and healed, yet: ${JSON.stringify(preview.changeSummary)}`);
         });
 
         await step("4b. a new kmsEndpoint (the emulator moved, same keys): preview and up change nothing", async () => {
@@ -472,14 +361,14 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             await stack.setConfig("stepca-cloudkms:kmsEndpoint", { value: emulator.address });
             const previewOps = new Ops();
             const preview = await stack.preview({ onEvent: previewOps.onEvent, color: "never" });
-            assert.ok(summaryOnlySame(preview.changeSummary), `preview: ${JSON.stringify(preview.changeSummary)}; ops: ${JSON.stringify([...previewOps.byUrn()])}`);
+            assert.ok(onlySame(preview.changeSummary), `preview: ${JSON.stringify(preview.changeSummary)}; ops: ${JSON.stringify([...previewOps.byUrn()])}`);
             const result = await stack.up({ color: "never" });
-            assert.ok(summaryOnlySame(result.summary.resourceChanges), `up: ${JSON.stringify(result.summary.resourceChanges)}`);
+            assert.ok(onlySame(result.summary.resourceChanges), `up: ${JSON.stringify(result.summary.resourceChanges)}`);
             assert.deepEqual(outputValues(result.outputs), first);
             // The providers use the new endpoint: refresh reads every key there.
             emulator.calls.reset();
             const refreshed = await stack.refresh({ color: "never" });
-            assert.ok(summaryOnlySame(refreshed.summary.resourceChanges), `refresh: ${JSON.stringify(refreshed.summary.resourceChanges)}`);
+            assert.ok(onlySame(refreshed.summary.resourceChanges), `refresh: ${JSON.stringify(refreshed.summary.resourceChanges)}`);
             assert.ok((emulator.calls.byMethod().GetCryptoKey ?? 0) >= 2, `calls at the new endpoint: ${JSON.stringify(emulator.calls.byMethod())}`);
         });
 
@@ -519,7 +408,7 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             await stack.setConfig("stepca-cloudkms:intermediateCommonName", { value: INTERMEDIATE_CN });
 
             const refreshed = await stack.refresh({ color: "never" });
-            assert.ok(summaryOnlySame(refreshed.summary.resourceChanges), `refresh shows drift: ${JSON.stringify(refreshed.summary.resourceChanges)}`);
+            assert.ok(onlySame(refreshed.summary.resourceChanges), `refresh shows drift: ${JSON.stringify(refreshed.summary.resourceChanges)}`);
             assert.equal(await rootState(), "DISABLED", "after refresh");
 
             // Left ENABLED (a run killed while it signed, or an operator): the preview says so, up disables it.
@@ -579,16 +468,16 @@ test("the program on the real Pulumi engine: local stack, file backend, KMS emul
             assert.match(await opensslVerify(tmp, out.rootCertPem as string, out.intermediateCertPem as string), /: OK$/);
         });
     } finally {
-        if (broken) {
+        if (broken()) {
             // Keep the stack state (file backend) and the bundle for inspection; the emulator's keys go with it.
-            console.warn(`# engine test failed at "${broken}"; state, project and bundle kept in ${tmp}`);
+            console.warn(`# engine test failed at "${broken()}"; state, project and bundle kept in ${tmp}`);
             console.warn(`#   PULUMI_BACKEND_URL=${envVars.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE=${PASSPHRASE} pulumi -C ${projectDir} stack export`);
         } else {
             await stack.destroy({ color: "never" }).catch((e: unknown) => console.warn(`# cleanup destroy failed: ${e}`));
-            await workspace.removeStack(STACK).catch(() => undefined);
+            await stack.workspace.removeStack(STACK).catch(() => undefined);
         }
         await client.close();
         await emulator.stop();
-        if (!broken) fs.rmSync(tmp, { recursive: true, force: true });
+        if (!broken()) fs.rmSync(tmp, { recursive: true, force: true });
     }
 });
