@@ -118,6 +118,7 @@ export function stepCaDockerRun(spec: Pick<VmBootSpec, "image" | "port" | "dnsNa
         `--user=${STEP_USER}:${STEP_USER}`,
         `--volume=${VM_PATHS.stepHome}:${CONTAINER_LAYOUT.stepPath}`,
         `--volume=${VM_PATHS.secretsDir}:${CONTAINER_SECRETS_DIR}:ro`,
+        // Docker creates the mountpoint as an empty file in stepHome; the content stays in tmpfs.
         `--volume=${VM_PATHS.secretsDir}/${secretFile("caJson")}:${CONTAINER_LAYOUT.caJson}:ro`,
         ...[...stepCaEnvs(), `PGPASSFILE=${CONTAINER_SECRETS.pgpass}`].map((env) => `--env=${env}`),
         ...health.hosts.map((h) => `--add-host=${h.host}:${h.ip}`),

@@ -238,6 +238,8 @@ test("VM boot path: the gce cloud-config fetches its secrets through stand-ins o
         assert.ok(issued.leaf.verify(new X509Certificate(ca.intermediatePem).publicKey), "signed by the intermediate");
         assert.ok(ca.signsBy(ca.intermediateKeyVersion) >= 1, "through the KMS emulator");
         assert.equal(await pg.query(`SELECT count(*) FROM x509_certs`), "1", "recorded in the database the DSN names");
+        // Docker leaves an empty mountpoint for the file mount on the VM's disk; ca.json itself stays in tmpfs.
+        assert.equal(fs.statSync(inHome(CONTAINER_LAYOUT.caJson)).size, 0, "no ca.json content on the VM's disk");
         const asked = [...new Set(metadata.requests.slice(tokensBefore).map((r) => `${r.url.split("?")[0]} ${r.status}`))];
         console.log(`vm-boot: issued ${issued.leaf.serialNumber} through the container; step-ca asked the metadata stand-in for: ${asked.join(", ")}`);
     });
