@@ -8,9 +8,9 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "../test/support/free-port";
 import { conditions } from "./engine-noop";
 import type { BenchSection } from "./table";
 
@@ -36,15 +36,6 @@ const DOWN_PHASES: readonly Phase[] = [
     { name: "KMS emulator", ends: /^local: (Cloud KMS emulator listening|KMS emulator already running)/ },
     { name: "pulumi destroy, stop the emulator", ends: /^local: KMS emulator stopped/ },
 ];
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}
 
 /** Runs scripts/local.sh <command> in `dir`; returns each stderr line with its time (ms since start) and the total. */
 function runLocal(dir: string, command: "up" | "down", env: NodeJS.ProcessEnv): Promise<{ lines: [number, string][]; totalMs: number }> {

@@ -19,7 +19,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -35,6 +34,7 @@ import {
 } from "../../kms-emulator/index";
 import { LOCAL_PROJECT } from "../../lib/config/config";
 import { dockerEnginePresent, standinImage } from "../support/docker-engine";
+import { freePort } from "../support/free-port";
 import { Ops, dockerProviderDir, onlySame, pulumiBinDir, sequentialSteps, throwawayStack } from "../support/pulumi-engine";
 import { realToolsPresent } from "../support/real-tools";
 
@@ -49,14 +49,6 @@ const CONTAINER_TYPE = "docker:index/container:Container";
 const INTERMEDIATE_CN = "Docker Test Intermediate CA";
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}
 
 async function docker(...args: string[]): Promise<string> {
     const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024 });

@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { createKmsClient } from "../../lib/kms/client";
+import { freePort } from "../support/free-port";
 import { LOCATION, createKeyRing } from "./support";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -21,15 +22,6 @@ after(() => {
     if (pid) process.kill(pid, "SIGKILL");
     fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const server = net.createServer().listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 function copyProject(): void {
     const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter(Boolean);

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DATABASE_NAME, DATABASE_USER, type DatabaseAddress, pgpassLine } from "../../../lib/gce/database";
-import { freePort } from "../../interop/support/step-ca-process";
+import { freePort } from "../../support/free-port";
 import type { RunResult } from "../../interop/support/step-tools";
 
 export interface PostgresServer {

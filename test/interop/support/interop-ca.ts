@@ -32,7 +32,8 @@ import { type CaConfig, listenAddress, subjectOf, validateConfig } from "../../.
 import { provisionerSecretsOf } from "../../../lib/config/provisioners";
 import { createKmsClient } from "../../../lib/kms/client";
 import { CONTAINER_LAYOUT, type StepCaLayout, stepCaLayout } from "../../../lib/step-ca/layout";
-import { type StepCaProcess, freePort, startStepCa } from "./step-ca-process";
+import { freePort } from "../../support/free-port";
+import { type StepCaProcess, startStepCa } from "./step-ca-process";
 import { type RunResult, installStep, run } from "./step-tools";
 
 export const PROJECT_NAME = "stepca-cloudkms";

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as https from "node:https";
-import * as net from "node:net";
 
 /** A running step-ca and its combined log (step-ca logs to stderr). */
 export interface StepCaProcess {
@@ -94,14 +93,3 @@ export async function startStepCa(o: StartStepCaOptions): Promise<StepCaProcess>
     return { child, log: () => log, health, stop };
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-}
