@@ -2,19 +2,13 @@ import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DYNAMIC, one, ofType } from "./support/mocked-stack";
 import { describeGcpStack } from "./support/gcp-stack";
+import { oidcProvisioner } from "./support/oidc-provisioner";
 import { occursAnywhere, plainOccurrences } from "./support/secrets";
 import { stackFile } from "./support/stack-files";
 
 const CLIENT_SECRET = "oidc-client-secret-for-gce-0123";
 const PROVISIONERS = stackFile("prod")["stepca-cloudkms:provisioners"] as Record<string, unknown>[];
-const OIDC = {
-    type: "OIDC",
-    name: "google",
-    clientID: "1234-abc.apps.googleusercontent.com",
-    clientSecret: CLIENT_SECRET,
-    configurationEndpoint: "https://accounts.google.com/.well-known/openid-configuration",
-    domains: ["example.com"],
-};
+const OIDC = oidcProvisioner(CLIENT_SECRET);
 
 // Pulumi.prod.yaml (the gce runtime) with an OIDC provisioner whose client secret was set with
 // `pulumi config set --secret --path …`: ca.json then holds a secret, which must not reach instance metadata.

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DYNAMIC, StackRun, one, runStack } from "./support/mocked-stack";
+import { oidcProvisioner } from "./support/oidc-provisioner";
 import { occursAnywhere, plainOccurrences } from "./support/secrets";
 
 const P = "stepca-cloudkms";
@@ -10,14 +11,7 @@ const PROVISIONERS = [
     { type: "JWK", name: "operators", password: PASSWORD },
     { type: "JWK", name: "ci" },
     { type: "ACME", name: "acme", challenges: ["http-01"], claims: { defaultTLSCertDuration: "1h" } },
-    {
-        type: "OIDC",
-        name: "google",
-        clientID: "1234-abc.apps.googleusercontent.com",
-        clientSecret: CLIENT_SECRET,
-        configurationEndpoint: "https://accounts.google.com/.well-known/openid-configuration",
-        domains: ["example.com"],
-    },
+    oidcProvisioner(CLIENT_SECRET),
 ];
 
 // The dev stack with provisioners whose secrets were set with `pulumi config set --secret --path …`: Pulumi marks the
