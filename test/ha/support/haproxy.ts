@@ -5,12 +5,13 @@
  * passthrough Network Load Balancer it does not redispatch a failed connection to another replica: the client
  * retries.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { HttpsHealthCheck } from "../../../lib/gce/load-balancing";
 import { type RunResult, run } from "../../interop/support/step-tools";
+import { startDaemon } from "../../support/daemon";
 
 export interface Backend {
     readonly name: string;
@@ -95,17 +96,7 @@ function statsCommand(socket: string, command: string): Promise<string> {
 export async function startHaproxy(haproxy: string, configFile: string, statsSocket: string): Promise<Haproxy> {
     const checked: RunResult = await run(haproxy, ["-c", "-f", configFile], { timeoutMs: 15_000 });
     if (checked.code !== 0) throw new Error(`haproxy -c rejected ${configFile}:\n${checked.stdout}${checked.stderr}`);
-    const child = spawn(haproxy, ["-db", "-f", configFile], { cwd: path.dirname(configFile), stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    let exited: string | undefined;
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (log += d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (log += d));
-    const closed = new Promise<void>((resolve) =>
-        child.once("close", (code, signal) => {
-            exited = `haproxy exited (code ${code}, signal ${signal})`;
-            resolve();
-        }),
-    );
+    const server = startDaemon("haproxy", haproxy, ["-db", "-f", configFile], { cwd: path.dirname(configFile) });
 
     const servers = async (): Promise<ServerStat[]> => {
         const csv = (await statsCommand(statsSocket, "show stat")).trim().split("\n");
@@ -120,7 +111,7 @@ export async function startHaproxy(haproxy: string, configFile: string, statsSoc
 
     const deadline = Date.now() + 15_000;
     for (;;) {
-        if (exited !== undefined) throw new Error(`${exited} at start:\n${log}`);
+        if (server.exited() !== undefined) throw new Error(`${server.exited()} at start:\n${server.log()}`);
         if (fs.existsSync(statsSocket)) {
             try {
                 await servers();
@@ -129,13 +120,13 @@ export async function startHaproxy(haproxy: string, configFile: string, statsSoc
                 // not answering yet
             }
         }
-        if (Date.now() > deadline) throw new Error(`haproxy's stats socket did not answer within 15 s:\n${log}`);
+        if (Date.now() > deadline) throw new Error(`haproxy's stats socket did not answer within 15 s:\n${server.log()}`);
         await new Promise((r) => setTimeout(r, 100));
     }
 
     return {
-        child,
-        log: () => log,
+        child: server.child,
+        log: server.log,
         servers,
         waitForStatus: async (name, status, timeoutMs) => {
             const until = Date.now() + timeoutMs;
@@ -146,13 +137,6 @@ export async function startHaproxy(haproxy: string, configFile: string, statsSoc
                 await new Promise((r) => setTimeout(r, 50));
             }
         },
-        stop: async () => {
-            if (exited === undefined) {
-                child.kill("SIGTERM");
-                const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-                await closed;
-                clearTimeout(t);
-            }
-        },
+        stop: () => server.stop("SIGTERM", 5000),
     };
 }

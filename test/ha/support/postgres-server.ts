@@ -4,14 +4,15 @@
  * TCP on 127.0.0.1 only, the password only in a PGPASSFILE. The cluster lives in a temp dir and runs as the
  * `postgres` user when the test runs as root (the server refuses root).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DATABASE_NAME, DATABASE_USER, type DatabaseAddress, pgpassLine } from "../../../lib/gce/database";
+import { startDaemon } from "../../support/daemon";
 import { freePort } from "../../support/free-port";
-import type { RunResult } from "../../interop/support/step-tools";
+import { type RunResult, run } from "../../interop/support/step-tools";
 
 export interface PostgresServer {
     readonly address: DatabaseAddress;
@@ -35,27 +36,16 @@ function serverIdentity(): { uid: number; gid: number } | undefined {
  * Runs a PostgreSQL client or tool to completion: stdin closed (psql would otherwise wait for a password), a
  * connect timeout, `-w` where the caller passes it, and a hard kill after `timeoutMs`.
  */
-async function runPg(
+function runPg(
     file: string,
     args: string[],
     o: { env?: NodeJS.ProcessEnv; identity?: { uid: number; gid: number }; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-    const child = spawn(file, args, {
+    return run(file, args, {
         env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: "5", ...o.env },
-        stdio: ["ignore", "pipe", "pipe"],
         ...o.identity,
+        timeoutMs: o.timeoutMs ?? 30_000,
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 30_000);
-    const code = await new Promise<number | null>((resolve, reject) => {
-        child.once("error", reject);
-        child.once("close", resolve);
-    });
-    clearTimeout(timer);
-    return { code, stdout, stderr };
 }
 
 function check(what: string, r: RunResult): string {
@@ -86,38 +76,24 @@ export async function startPostgres(binDir: string): Promise<PostgresServer> {
 
     const port = await freePort();
     const address = { host: "127.0.0.1", port };
-    let log = "";
-    let exited: string | undefined;
-    const child: ChildProcess = spawn(
+    const server = startDaemon(
+        "postgres",
         path.join(binDir, "postgres"),
         ["-D", dataDir, "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${socketDir}`],
-        { env: { PATH: process.env.PATH, HOME: dir }, stdio: ["ignore", "pipe", "pipe"], ...identity },
-    );
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (log += d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (log += d));
-    const closed = new Promise<void>((resolve) =>
-        child.once("close", (code, signal) => {
-            exited = `postgres exited (code ${code}, signal ${signal})`;
-            resolve();
-        }),
+        { env: { PATH: process.env.PATH, HOME: dir }, ...identity },
     );
     const stop = async () => {
-        if (exited === undefined) {
-            child.kill("SIGINT"); // fast shutdown
-            const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-            await closed;
-            clearTimeout(t);
-        }
+        await server.stop("SIGINT", 10_000); // fast shutdown
         fs.rmSync(dir, { recursive: true, force: true });
     };
 
     try {
         const deadline = Date.now() + 60_000;
         for (;;) {
-            if (exited !== undefined) throw new Error(`${exited} before accepting connections:\n${log}`);
+            if (server.exited() !== undefined) throw new Error(`${server.exited()} before accepting connections:\n${server.log()}`);
             const ready = await runPg(path.join(binDir, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port), "-t", "1"], { timeoutMs: 5_000 });
             if (ready.code === 0) break;
-            if (Date.now() > deadline) throw new Error(`postgres not ready within 60 s: ${ready.stdout}${ready.stderr}\n${log}`);
+            if (Date.now() > deadline) throw new Error(`postgres not ready within 60 s: ${ready.stdout}${ready.stderr}\n${server.log()}`);
             await new Promise((r) => setTimeout(r, 200));
         }
 
@@ -141,7 +117,7 @@ export async function startPostgres(binDir: string): Promise<PostgresServer> {
                     { env: { HOME: dir, PGPASSFILE: pgpassFile }, timeoutMs: 15_000 },
                 ),
             ).trim();
-        return { address, pgpassFile, log: () => log, query, stop };
+        return { address, pgpassFile, log: server.log, query, stop };
     } catch (e) {
         await stop();
         throw e;

@@ -41,9 +41,9 @@ export interface RunResult {
 export async function run(
     file: string,
     args: string[],
-    opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<RunResult> {
-    const child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, args, { env: opts.env, cwd: opts.cwd, uid: opts.uid, gid: opts.gid, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
