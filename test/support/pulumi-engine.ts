@@ -5,26 +5,19 @@
  * provider, the engine's events by resource, and steps that each depend on the ones before.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import type { TestContext } from "node:test";
 import { type EngineEvent, LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { repoScriptOutput } from "./repo-script";
 
 const REPO = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
 
 /** The program's files, linked into a throwaway project directory (Pulumi.yaml is copied). */
 const PROGRAM_ENTRIES = ["index.ts", "components", "dynamic-providers", "lib", "package.json", "tsconfig.json", "node_modules"];
 
 async function scriptOutputDir(script: string, mustHold: string): Promise<string> {
-    const { stdout } = await run("bash", [path.join(REPO, "scripts", script)], {
-        cwd: REPO,
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 45 * 60 * 1000,
-    });
-    const dir = stdout.trim().split("\n").pop()!;
+    const dir = await repoScriptOutput(script, 45);
     assert.ok(fs.existsSync(path.join(dir, mustHold)), `${script} printed ${dir}, which has no ${mustHold}`);
     return dir;
 }
