@@ -33,7 +33,7 @@ import {
     startKmsEmulator,
 } from "../../kms-emulator/index";
 import { LOCAL_PROJECT } from "../../lib/config/config";
-import { dockerEnginePresent, standinImage } from "../support/docker-engine";
+import { docker, dockerEnginePresent, standinImage } from "../support/docker-engine";
 import { freePort } from "../support/free-port";
 import { Ops, dockerProviderDir, onlySame, pulumiBinDir, sequentialSteps, throwawayStack } from "../support/pulumi-engine";
 import { realToolsPresent } from "../support/real-tools";
@@ -49,11 +49,6 @@ const CONTAINER_TYPE = "docker:index/container:Container";
 const INTERMEDIATE_CN = "Docker Test Intermediate CA";
 
 const run = promisify(execFile);
-
-async function docker(...args: string[]): Promise<string> {
-    const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim();
-}
 
 /** The exit status and output of a command that may fail. */
 async function attempt(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ok: boolean; out: string }> {

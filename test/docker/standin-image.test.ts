@@ -4,18 +4,9 @@
  * Host networking only: the engine runs without a bridge.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { test } from "node:test";
 import { SETTINGS } from "../../lib/config/settings";
-import { dockerEnginePresent, standinImage } from "../support/docker-engine";
-
-const run = promisify(execFile);
-
-async function docker(...args: string[]): Promise<string> {
-    const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim();
-}
+import { docker, dockerEnginePresent, standinImage } from "../support/docker-engine";
 
 test("the stand-in step-ca image matches what the program uses of smallstep/step-ca", { timeout: 50 * 60 * 1000 }, async (t) => {
     const version = await dockerEnginePresent(t, "the stand-in image test");

@@ -4,9 +4,13 @@
  * for the smallstep/step-ca image, since no registry is reachable. Where no engine can be had the test skips
  * loudly, or fails under STEPCA_REQUIRE_REAL_TESTS=1 (test/support/real-tools.ts).
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { TestContext } from "node:test";
 import { cannotRun } from "./real-tools";
 import { repoScriptOutput } from "./repo-script";
+
+const run = promisify(execFile);
 
 /** The last ERROR line a script printed, else its whole stderr tail. */
 function reasonOf(error: unknown): string {
@@ -31,4 +35,10 @@ export async function dockerEnginePresent(t: TestContext, testName: string): Pro
 /** Builds (or finds) the test-only stand-in step-ca image; returns its reference. */
 export async function standinImage(): Promise<string> {
     return await repoScriptOutput("standin-image.sh", 45);
+}
+
+/** The docker CLI's trimmed stdout; rejects when it exits non-zero. */
+export async function docker(...args: string[]): Promise<string> {
+    const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024 });
+    return stdout.trim();
 }
