@@ -172,8 +172,8 @@ export interface ValidationOptions {
 /**
  * Validates the stack configuration and returns it typed, or throws one {@link ConfigError} naming every problem.
  *
- * Pure unless `options` look at the disk: `values` is the whole config map as `pulumi.runtime.allConfig()` returns it (namespaced keys, string
- * values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys. `secretKeys` are the keys the stack
+ * Pure unless `options` look at the disk: `values` is the whole config map as `pulumi.runtime.allConfig()` returns
+ * it (namespaced keys, string values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys. `secretKeys` are the keys the stack
  * holds as secrets ({@link secretConfigKeys}); a secret setting given in plain text is a problem.
  */
 export function validateConfig(
