@@ -151,7 +151,11 @@ export class StepCa extends pulumi.ComponentResource {
         if (config.kms.offlineRootKey) {
             // After the certificates: they enable the root's version for as long as they sign (offlineRootKey in the
             // providers' configuration), this keeps it DISABLED in between.
-            new OfflineKeyVersion(`${name}-root-offline`, { keyVersion: keys.rootKeyVersion }, { parent: this, dependsOn: [root, intermediate] });
+            new OfflineKeyVersion(
+                `${name}-root-offline`,
+                { keyVersion: keys.rootKeyVersion },
+                { parent: this, dependsOn: [root, intermediate] },
+            );
         }
 
         const secrets = pulumi.output(args.provisionerSecrets ?? { passwords: {}, clientSecrets: {} });

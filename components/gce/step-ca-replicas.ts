@@ -32,9 +32,10 @@ export interface StepCaReplicasArgs {
 }
 
 /**
- * step-ca on Compute Engine: the secrets in Secret Manager (readable by the CA's service account only): the
- * provisioner password, pgpass, and ca.json (always, so that an OIDC client secret in it never reaches instance
- * metadata, with one path whether or not it has one), the VMs' cloud-config naming them, the managed instance group and the passthrough load balancer in front of it.
+ * step-ca on Compute Engine: the secrets in Secret Manager, readable by the CA's service account only (the
+ * provisioner password, pgpass, and ca.json — always, so that an OIDC client secret in it never reaches instance
+ * metadata, with one path whether or not it has one); the VMs' cloud-config naming them; the managed instance group
+ * and the passthrough load balancer in front of it.
  */
 export class StepCaReplicas extends pulumi.ComponentResource {
     readonly secrets: CaSecret[];

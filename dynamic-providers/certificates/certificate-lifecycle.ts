@@ -42,7 +42,7 @@ export interface CertificateInputs {
     readonly keyVersion: string;
     /**
      * `host:port` of a KMS emulator, for providers called directly (tests) and older state; the program configures the
-     * endpoint instead (dynamic-providers/kms-endpoint.ts). Omitted = Google Cloud KMS with Application Default Credentials.
+     * endpoint instead (dynamic-providers/stack-settings.ts). Omitted = Google Cloud KMS with Application Default Credentials.
      */
     readonly kmsEndpoint?: string;
     /** For providers called directly (tests); the program configures `offlineRootKey` instead (stack-settings.ts). */

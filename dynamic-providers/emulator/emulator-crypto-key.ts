@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KeyManagementServiceClient, protos } from "@google-cloud/kms";
 import type * as Grpc from "@grpc/grpc-js";
 import { parseKmsDuration } from "../../lib/config/values";
-import { cryptoKeyDifferences, firstVersionProblem, notAdoptableMessage } from "../../lib/kms/adoption";
+import { type FoundCryptoKey, cryptoKeyDifferences, firstVersionProblem, notAdoptableMessage } from "../../lib/kms/adoption";
 import { withKmsClient } from "../../lib/kms/client";
 import { readEmulatorResource } from "./emulator-resource";
 import { configureFromStack, kmsEndpointOf } from "../stack-settings";
@@ -122,8 +122,8 @@ async function adoptCryptoKey(client: KeyManagementServiceClient, error: unknown
     if ((error as { code?: number }).code !== status.ALREADY_EXISTS) throw error;
     const name = `${inputs.keyRing}/cryptoKeys/${inputs.cryptoKeyId}`;
     const [found] = await client.getCryptoKey({ name });
-    const wanted = { name, purpose: "ASYMMETRIC_SIGN", algorithm: inputs.algorithm, protectionLevel: inputs.protectionLevel };
-    const differences = cryptoKeyDifferences(found as Parameters<typeof cryptoKeyDifferences>[0], wanted);
+    const wanted = { purpose: "ASYMMETRIC_SIGN", algorithm: inputs.algorithm, protectionLevel: inputs.protectionLevel };
+    const differences = cryptoKeyDifferences(found as FoundCryptoKey, wanted);
     const version = `${name}/cryptoKeyVersions/1`;
     const state = await client.getCryptoKeyVersion({ name: version }).then(
         ([v]) => String(v.state),

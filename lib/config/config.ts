@@ -172,8 +172,8 @@ export interface ValidationOptions {
 /**
  * Validates the stack configuration and returns it typed, or throws one {@link ConfigError} naming every problem.
  *
- * Pure unless `options` look at the disk: `values` is the whole config map as `pulumi.runtime.allConfig()` returns it (namespaced keys, string
- * values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys. `secretKeys` are the keys the stack
+ * Pure unless `options` look at the disk: `values` is the whole config map as `pulumi.runtime.allConfig()` returns
+ * it (namespaced keys, string values, lists as JSON); defaults from {@link SETTINGS} fill in missing keys. `secretKeys` are the keys the stack
  * holds as secrets ({@link secretConfigKeys}); a secret setting given in plain text is a problem.
  */
 export function validateConfig(
@@ -587,7 +587,7 @@ export function secretConfigKeys(keys: Iterable<string>): string[] {
     const isConfigSecret = runtime.isConfigSecret;
     if (typeof isConfigSecret !== "function") {
         throw new Error(
-            "@pulumi/pulumi no longer exports runtime.isConfigSecret, which lib/config.ts uses to tell secret config " +
+            "@pulumi/pulumi no longer exports runtime.isConfigSecret, which lib/config/config.ts uses to tell secret config " +
                 "from plain; read the secret keys another way (PULUMI_CONFIG_SECRET_KEYS) before upgrading.",
         );
     }
@@ -624,7 +624,7 @@ function locationProblem(key: string, location: string): string {
         '("us", "europe", "asia"), a region group ("nam4", "eur4") or "global", as listed at ' +
         "https://cloud.google.com/kms/docs/locations: " +
         `\`pulumi config set location ${guess ?? "us-central1"}\`. ` +
-        "(A location Google added after lib/config-locations.ts was written belongs in that list.)"
+        "(A location Google added after lib/config/locations.ts was written belongs in that list.)"
     );
 }
 

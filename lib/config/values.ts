@@ -1,7 +1,7 @@
 /**
  * Parsers for the values this project takes as text: durations as Cloud KMS writes them, `host:port` addresses and
- * DNS names. Stack-config validation (`lib/config.ts`), ca.json rendering (`lib/ca-json.ts`), the KMS client
- * (`lib/kms-client.ts`) and the dynamic providers' `check` all use these, so a value one accepts the others accept.
+ * DNS names. Stack-config validation (`lib/config/config.ts`), ca.json rendering (`lib/step-ca/ca-json.ts`), the KMS client
+ * (`lib/kms/client.ts`) and the dynamic providers' `check` all use these, so a value one accepts the others accept.
  *
  * Leaf module (no project imports), plain functions, so Pulumi's closure serializer captures them cleanly when a dynamic
  * provider uses them.

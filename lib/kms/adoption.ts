@@ -7,7 +7,6 @@
 
 /** What this program creates a crypto key with: the fields compared when adopting one. */
 export interface WantedCryptoKey {
-    readonly name: string;
     readonly purpose: string;
     readonly algorithm: string;
     readonly protectionLevel: string;

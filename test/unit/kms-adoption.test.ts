@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { cryptoKeyDifferences, firstVersionProblem, notAdoptableMessage } from "../../lib/kms/adoption";
 
 describe("adopting a key found on create", () => {
-    const wanted = { name: "projects/p/locations/l/keyRings/r/cryptoKeys/k", purpose: "ASYMMETRIC_SIGN", algorithm: "EC_SIGN_P256_SHA256", protectionLevel: "SOFTWARE" };
+    const wanted = { purpose: "ASYMMETRIC_SIGN", algorithm: "EC_SIGN_P256_SHA256", protectionLevel: "SOFTWARE" };
     const found = { purpose: "ASYMMETRIC_SIGN", versionTemplate: { algorithm: "EC_SIGN_P256_SHA256", protectionLevel: "SOFTWARE" } };
 
     it("adopts the key this program would create, and names every field that differs otherwise", () => {
@@ -22,7 +22,7 @@ describe("adopting a key found on create", () => {
     });
 
     it("says what to do when it cannot adopt", () => {
-        const message = notAdoptableMessage("CryptoKey", wanted.name, ["algorithm is X, not Y"]);
+        const message = notAdoptableMessage("CryptoKey", "projects/p/locations/l/keyRings/r/cryptoKeys/k", ["algorithm is X, not Y"]);
         assert.match(message, /^CryptoKey projects\/p\/.*\/cryptoKeys\/k already exists but is not the one this program would create \(algorithm is X, not Y\)/);
         assert.match(message, /pulumi config set keyRingPrefix <new prefix>.*gcloud kms keys versions destroy/);
     });
