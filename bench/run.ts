@@ -1,16 +1,18 @@
 /**
- * `npm run bench [section ...]`: prints the benchmark tables (every section, or the ones named: kms, eval, engine,
- * local). Not a timed test: numbers are for reading, the assertions about them live in test/providers.
+ * `npm run bench [section ...]`: prints the benchmark tables (every section, or the ones named: kms, eval,
+ * provider, engine, local). Not a timed test: numbers are for reading, the assertions about them live in test/providers.
  */
 import { engineNoopRatios } from "./engine-noop";
 import { kmsCallsPerOperation } from "./kms-calls";
 import { localRunPhases } from "./local-phases";
+import { providerStartTimes } from "./provider-start";
 import { stackEvaluationTime } from "./stack-eval";
 import { type BenchSection, renderSection } from "./table";
 
 const SECTIONS: Record<string, () => Promise<BenchSection | BenchSection[]>> = {
     kms: () => kmsCallsPerOperation(),
     eval: () => stackEvaluationTime(),
+    provider: () => providerStartTimes(),
     engine: () => engineNoopRatios(),
     local: () => localRunPhases(),
 };

@@ -4,10 +4,12 @@
 // two changes cut its start without changing what it runs:
 //   - Node's module compile cache ($NODE_COMPILE_CACHE, else os.tmpdir()/node-compile-cache). Written once the entry
 //     has loaded: the engine stops providers with SIGINT, which skips Node's own write at exit.
-//   - @pulumi/pulumi's typescript-shim loaded on first use instead of at require time. The provider requires
-//     @pulumi/pulumi/runtime, whose closure serializer loads all of TypeScript eagerly (about half the start), and
-//     a provider never serializes a function; anything that does gets the real module on first access. A stand-in
-//     in require.cache rather than a require hook: no frame of this file is on the stack of other requires.
+//   - @pulumi/pulumi's closure serializer loaded on first use instead of at require time. The provider requires
+//     @pulumi/pulumi/runtime, which loads the serializer eagerly: all of TypeScript (its typescript-shim, about half
+//     the start), @pulumi/pulumi's root module with its automation API (serializeClosure) and normalize-package-data
+//     (codePaths), though a provider never serializes a function; anything that does gets the real modules on first
+//     use. Stand-ins in require.cache rather than a require hook: no frame of this file is on the stack of other
+//     requires.
 "use strict";
 const Module = require("node:module");
 
@@ -16,38 +18,64 @@ if (typeof Module.enableCompileCache === "function") {
     setImmediate(() => Module.flushCompileCache?.());
 }
 
-function lazyTypescriptShim(entry) {
+/**
+ * Puts a stand-in for module `id` (as the entry resolves it) into require.cache; `exportsOf(real)` builds its
+ * exports, where `real()` loads the module itself (once) and returns its exports.
+ */
+function deferModule(entry, id, exportsOf) {
     let file;
     try {
-        file = Module.createRequire(entry).resolve("@pulumi/pulumi/typescript-shim");
+        file = Module.createRequire(entry).resolve(id);
     } catch {
         return; // another layout: leave loading as it is
     }
-    let typescript;
+    let loaded;
     const real = () => {
-        if (!typescript) {
+        if (!loaded) {
             delete require.cache[file];
-            typescript = require(file);
+            loaded = require(file);
         }
-        return typescript;
+        return loaded;
     };
     const standIn = new Module(file, null);
     standIn.filename = file;
     standIn.loaded = true;
-    standIn.exports = new Proxy(
-        {},
-        {
-            get: (_, key) => real()[key],
-            has: (_, key) => key in real(),
-            ownKeys: () => Reflect.ownKeys(real()),
-            // Reported configurable: the stand-in object itself has none of these properties.
-            getOwnPropertyDescriptor: (_, key) => {
-                const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
-                return descriptor && { ...descriptor, configurable: true };
-            },
-        },
-    );
+    standIn.exports = exportsOf(real);
     require.cache[file] = standIn;
 }
 
-if (process.argv[1]) lazyTypescriptShim(process.argv[1]);
+/**
+ * Exports that load the real module on first access. `functions` names functions another module reads while it loads
+ * (runtime/index.js copies serializeFunction and others into its own exports): reading those gives a function that
+ * calls the real one, so it loads nothing until called.
+ */
+function deferredExports(functions = []) {
+    return (real) => {
+        const callers = new Map(functions.map((name) => [name, (...args) => real()[name](...args)]));
+        // The target stays empty: V8 checks a trap's answer against the target, which must not load the module.
+        return new Proxy(
+            {},
+            {
+                get: (_, key) => callers.get(key) ?? real()[key],
+                has: (_, key) => key in real(),
+                ownKeys: () => Reflect.ownKeys(real()),
+                // Reported configurable: the stand-in object itself has none of these properties.
+                getOwnPropertyDescriptor: (_, key) => {
+                    const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+                    return descriptor && { ...descriptor, configurable: true };
+                },
+            },
+        );
+    };
+}
+
+const entry = process.argv[1];
+if (entry) {
+    deferModule(entry, "@pulumi/pulumi/typescript-shim", deferredExports());
+    deferModule(
+        entry,
+        "@pulumi/pulumi/runtime/closure/serializeClosure",
+        deferredExports(["serializeFunction", "serializeFunctionAsync"]),
+    );
+    deferModule(entry, "@pulumi/pulumi/runtime/closure/codePaths", deferredExports(["computeCodePaths"]));
+}

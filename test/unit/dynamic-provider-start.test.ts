@@ -9,12 +9,15 @@ const REPO = path.resolve(__dirname, "../..");
 const START = path.join(REPO, "scripts/bin/pulumi-nodejs-provider-start.js");
 const ENTRY = path.join(REPO, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js");
 
+/** What the preload leaves to be loaded on first use: TypeScript, and what the closure serializer brings in. */
+const DEFERRED = ["/node_modules/typescript/", "/@pulumi/pulumi/automation/", "/node_modules/normalize-package-data/"];
+
 /**
- * Required after the entry has loaded (its first turn): whether TypeScript was loaded by then, and whether
+ * Required after the entry has loaded (its first turn): which of DEFERRED were loaded by then, and whether
  * serializeFunction still works afterwards (and what it loads).
  */
 const PROBE = `
-const loaded = () => Object.keys(require.cache).some((f) => f.includes("/node_modules/typescript/"));
+const loaded = () => ${JSON.stringify(DEFERRED)}.filter((m) => Object.keys(require.cache).some((f) => f.includes(m)));
 setImmediate(async () => {
     const before = loaded();
     const pulumi = require(${JSON.stringify(require.resolve("@pulumi/pulumi"))});
@@ -46,7 +49,7 @@ function runProvider(args: string[], env: NodeJS.ProcessEnv, until?: RegExp): Pr
     });
 }
 
-function probeResult(stderr: string): { before: boolean; after: boolean; text: string } {
+function probeResult(stderr: string): { before: string[]; after: string[]; text: string } {
     const line = stderr.split("\n").find((l) => l.startsWith("PROBE "));
     assert.ok(line, `the probe reported nothing:\n${stderr}`);
     return JSON.parse(line.slice("PROBE ".length));
@@ -59,18 +62,33 @@ describe("dynamic-provider start (scripts/bin/pulumi-nodejs-provider-start.js)",
     fs.writeFileSync(probe, PROBE);
     const noCache = { NODE_COMPILE_CACHE: path.join(tmp, "unused-cache") };
 
-    it("the provider loads TypeScript at start without it (the probe can tell)", async () => {
+    it("the provider loads TypeScript and the closure serializer's modules at start without it (the probe can tell)", async () => {
         const { stderr } = await runProvider(["--require", probe], noCache);
-        assert.equal(probeResult(stderr).before, true);
+        assert.deepEqual(probeResult(stderr).before, DEFERRED);
     });
 
-    it("with it, TypeScript is not loaded at start, and serializeFunction still works (loading it then)", async () => {
+    it("with it, none of them is loaded at start, and serializeFunction still works (loading what it needs then)", async () => {
         const { stderr } = await runProvider(["--require", START, "--require", probe], noCache);
         const result = probeResult(stderr);
-        assert.equal(result.before, false);
-        assert.equal(result.after, true);
+        assert.deepEqual(result.before, []);
+        // The serializer's own modules; normalize-package-data waits for a computeCodePaths call.
+        assert.deepEqual(result.after, DEFERRED.slice(0, 2));
         assert.match(result.text, /answer \+ 1/);
         assert.match(result.text, /41/);
+    });
+
+    it("the functions it stands in for are functions of this @pulumi/pulumi", () => {
+        const closure = "@pulumi/pulumi/runtime/closure";
+        for (const [module, names] of [
+            [`${closure}/serializeClosure`, ["serializeFunction", "serializeFunctionAsync"]],
+            [`${closure}/codePaths`, ["computeCodePaths"]],
+        ] as const) {
+            const real = require(module) as Record<string, unknown>;
+            for (const name of names) assert.equal(typeof real[name], "function", `${module}.${name}`);
+        }
+        const text = fs.readFileSync(START, "utf8");
+        assert.match(text, /"serializeFunction", "serializeFunctionAsync"/);
+        assert.match(text, /\["computeCodePaths"\]/);
     });
 
     it("starts the provider (it prints its port) and writes the compile cache before the engine's SIGINT", async () => {
