@@ -5,38 +5,17 @@
  * preloaded, run interleaved. NODE_COMPILE_CACHE is set for both, but only the preload writes the cache: the
  * provider is stopped with SIGINT, before Node's own write at exit, so Pulumi's entry alone starts without it.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PROVIDER_START, runDynamicProvider } from "../test/support/dynamic-provider";
 import { conditions, median } from "./engine-noop";
 import type { BenchSection } from "./table";
 
-const REPO = path.resolve(__dirname, "..");
-const ENTRY = path.join(REPO, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js");
-const START = path.join(REPO, "scripts/bin/pulumi-nodejs-provider-start.js");
-
-/** Milliseconds from spawn to the port on stdout; stopped with SIGINT, as the engine stops it. */
-function startTime(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const started = performance.now();
-        const child = spawn(process.execPath, [...args, ENTRY, "127.0.0.1:1"], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        let elapsed: number | undefined;
-        child.stdout.on("data", (chunk: Buffer) => {
-            stdout += chunk;
-            if (elapsed === undefined && /^\d+\n/.test(stdout)) {
-                elapsed = performance.now() - started;
-                child.kill("SIGINT");
-            }
-        });
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-        child.on("error", reject);
-        child.on("exit", () =>
-            elapsed === undefined ? reject(new Error(`the provider printed no port:\n${stdout}${stderr}`)) : resolve(elapsed),
-        );
-    });
+async function startTime(nodeArgs: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+    const run = await runDynamicProvider(nodeArgs, env, { stopAtPort: true });
+    if (run.msToPort === undefined) throw new Error(`the provider printed no port:\n${run.stdout}${run.stderr}`);
+    return run.msToPort;
 }
 
 export async function providerStartTimes(runs = Number(process.env.BENCH_PROVIDER_RUNS ?? 15)): Promise<BenchSection> {
@@ -44,8 +23,8 @@ export async function providerStartTimes(runs = Number(process.env.BENCH_PROVIDE
         throw new Error(`BENCH_PROVIDER_RUNS must be a whole number of at least 1 (got ${process.env.BENCH_PROVIDER_RUNS})`);
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stepca-bench-provider-"));
-    const env = { ...process.env, NODE_COMPILE_CACHE: path.join(tmp, "compile-cache") };
-    const variants = { stock: [] as string[], preloaded: ["--require", START] };
+    const env = { NODE_COMPILE_CACHE: path.join(tmp, "compile-cache") };
+    const variants = { stock: [] as string[], preloaded: ["--require", PROVIDER_START] };
     const times = { stock: [] as number[], preloaded: [] as number[] };
     try {
         // One untimed start each fills the compile cache.

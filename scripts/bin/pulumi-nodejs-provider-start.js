@@ -12,6 +12,7 @@
 //     requires.
 "use strict";
 const Module = require("node:module");
+const path = require("node:path");
 
 if (typeof Module.enableCompileCache === "function") {
     Module.enableCompileCache();
@@ -45,9 +46,8 @@ function deferModule(entry, id, exportsOf) {
 }
 
 /**
- * Exports that load the real module on first access. `functions` names functions another module reads while it loads
- * (runtime/index.js copies serializeFunction and others into its own exports): reading those gives a function that
- * calls the real one, so it loads nothing until called.
+ * Exports that load the real module on first access, except for reading one of `functions`: that gives a function
+ * calling the real one, so it loads nothing until called.
  */
 function deferredExports(functions = []) {
     return (real) => {
@@ -69,13 +69,19 @@ function deferredExports(functions = []) {
     };
 }
 
+/**
+ * The modules deferred, each with the functions another module reads from it while it loads (runtime/index.js copies
+ * serializeFunction, serializeFunctionAsync and computeCodePaths into its own exports).
+ */
+const DEFERRED_MODULES = {
+    "@pulumi/pulumi/typescript-shim": [],
+    "@pulumi/pulumi/runtime/closure/serializeClosure": ["serializeFunction", "serializeFunctionAsync"],
+    "@pulumi/pulumi/runtime/closure/codePaths": ["computeCodePaths"],
+};
+module.exports = { DEFERRED_MODULES };
+
+// Only in the dynamic-provider process: a test requires this file for DEFERRED_MODULES alone.
 const entry = process.argv[1];
-if (entry) {
-    deferModule(entry, "@pulumi/pulumi/typescript-shim", deferredExports());
-    deferModule(
-        entry,
-        "@pulumi/pulumi/runtime/closure/serializeClosure",
-        deferredExports(["serializeFunction", "serializeFunctionAsync"]),
-    );
-    deferModule(entry, "@pulumi/pulumi/runtime/closure/codePaths", deferredExports(["computeCodePaths"]));
+if (entry?.endsWith(path.join("cmd", "dynamic-provider", "index.js"))) {
+    for (const [id, functions] of Object.entries(DEFERRED_MODULES)) deferModule(entry, id, deferredExports(functions));
 }
